@@ -1,0 +1,99 @@
+//! Installed distributions: what each `.dist-info` (or legacy `.egg-info`) says, with no network.
+//!
+//! This crate owns reading one installed distribution (METADATA, WHEEL, RECORD, INSTALLER,
+//! REQUESTED, `direct_url.json`, the `PYODIDE_*` files), deriving its import names, checking its
+//! files against RECORD, and taking the inventory of an environment: every distribution on its
+//! path, the first one of a name winning as it does at import time.
+//!
+//! A problem with one distribution is recorded on it (or, when not even its name can be read, in
+//! the inventory) and never stops the rest of the environment from being read.
+
+pub mod imports;
+pub mod metadata;
+pub mod record;
+mod scan;
+mod source;
+pub mod verify;
+pub mod wheel;
+
+use std::path::PathBuf;
+
+use uv_normalize::PackageName;
+use uv_pep440::Version;
+
+pub use metadata::{CoreMetadata, Requirement};
+pub use record::RecordEntry;
+pub use scan::{Inventory, ScanProblem, Shadowed, scan};
+pub use source::{PyodideFiles, Source};
+pub use wheel::WheelInfo;
+
+/// The on-disk form of an installed distribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DistFormat {
+    DistInfo,
+    /// Legacy setuptools installs: no RECORD, so nothing about their files can be verified.
+    EggInfo,
+}
+
+/// One installed distribution, as its metadata folder describes it.
+#[derive(Debug, Clone)]
+pub struct InstalledDist {
+    /// PEP 503-normalised `Name:`.
+    pub name: PackageName,
+    /// `Name:` as written.
+    pub display_name: String,
+    pub version: Version,
+    pub format: DistFormat,
+    /// The `.dist-info` / `.egg-info` folder (or file).
+    pub location: PathBuf,
+    /// The folder holding `location`: RECORD paths are relative to it.
+    pub site_dir: PathBuf,
+    /// Every file this distribution installed must lie under this prefix.
+    pub prefix: PathBuf,
+    pub metadata: Option<CoreMetadata>,
+    /// sha256 of the METADATA bytes, the key to proving where the dist came from.
+    pub metadata_sha256: Option<[u8; 32]>,
+    pub wheel: Option<WheelInfo>,
+    /// `None` when there is no RECORD (egg-info, or a broken install).
+    pub record: Option<Vec<RecordEntry>>,
+    pub installer: Option<String>,
+    /// `REQUESTED` exists. pip writes it only for what was named; uv writes it on every dist.
+    pub requested: bool,
+    pub source: Source,
+    pub pyodide_files: PyodideFiles,
+    /// uv leaves `uv_build.json` on every dist it built from source.
+    pub built_by_uv: bool,
+    /// Sorted import names.
+    pub imports: Vec<String>,
+    /// Problems with this distribution's metadata files, for people.
+    pub problems: Vec<DistProblem>,
+}
+
+/// A problem with one of a distribution's metadata files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistProblem {
+    /// The file (relative to the metadata folder: `METADATA`, `RECORD`, …).
+    pub file: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for DistProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.file, self.message)
+    }
+}
+
+impl InstalledDist {
+    /// Whether RECORD exists, so that the files can be checked.
+    pub fn is_verifiable(&self) -> bool {
+        self.record.is_some()
+    }
+
+    pub fn requirements(&self) -> &[Requirement] {
+        self.metadata
+            .as_ref()
+            .map(|m| m.requires_dist.as_slice())
+            .unwrap_or_default()
+    }
+}

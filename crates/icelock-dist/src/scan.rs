@@ -1,0 +1,473 @@
+//! The inventory of an environment: every distribution on its path, read once.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use icelock_env::{Environment, SiteRole};
+use rayon::prelude::*;
+use sha2::Digest;
+use uv_normalize::PackageName;
+use uv_pep440::Version;
+
+use crate::metadata::{CoreMetadata, Requirement};
+use crate::source::{DirectUrl, PyodideFiles};
+use crate::{DistFormat, DistProblem, InstalledDist, Source, WheelInfo, imports, record};
+
+/// Metadata files larger than this are refused: real METADATA is kilobytes (a long README
+/// included), and reading an unbounded file would let one broken dist exhaust memory.
+const MAX_METADATA_FILE: u64 = 16 * 1024 * 1024;
+
+/// Every distribution in an environment.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    /// One per normalised name, in path order.
+    pub dists: Vec<InstalledDist>,
+    /// Later copies of a name already found: never imported, but a sign of a broken install.
+    pub shadowed: Vec<Shadowed>,
+    /// Metadata folders that could not be read as a distribution at all.
+    pub problems: Vec<ScanProblem>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Shadowed {
+    pub name: PackageName,
+    pub version: Version,
+    pub location: PathBuf,
+    /// The copy that wins.
+    pub by: PathBuf,
+    /// A setuptools editable's own `.egg-info` in its source tree: expected, not a conflict.
+    pub benign: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct ScanProblem {
+    pub location: PathBuf,
+    pub message: String,
+}
+
+/// Reads every `.dist-info` and `.egg-info` on the environment's path, in parallel.
+pub fn scan(env: &Environment) -> Inventory {
+    let mut found: Vec<(usize, PathBuf, SiteRole)> = Vec::new();
+    let mut problems = Vec::new();
+    for (order, site) in env.site_packages.iter().enumerate() {
+        let entries = match std::fs::read_dir(&site.path) {
+            Ok(entries) => entries,
+            Err(err) => {
+                problems.push(ScanProblem {
+                    location: site.path.clone(),
+                    message: format!("cannot list this folder: {err}"),
+                });
+                continue;
+            }
+        };
+        let mut here: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(".dist-info") || n.ends_with(".egg-info"))
+            })
+            .collect();
+        here.sort();
+        found.extend(here.into_iter().map(|p| (order, p, site.role)));
+    }
+
+    let read: Vec<(usize, SiteRole, Result<InstalledDist, ScanProblem>)> = found
+        .into_par_iter()
+        .map(|(order, location, role)| {
+            let site = env.site_packages[order].path.clone();
+            let prefix = env.prefix_for(&site);
+            (order, role, read_dist(&location, site, prefix))
+        })
+        .collect();
+
+    let mut inventory = Inventory {
+        problems,
+        ..Inventory::default()
+    };
+    let mut index: HashMap<PackageName, usize> = HashMap::new();
+    for (_, role, result) in read {
+        let dist = match result {
+            Ok(dist) => dist,
+            Err(problem) => {
+                inventory.problems.push(problem);
+                continue;
+            }
+        };
+        match index.get(&dist.name) {
+            None => {
+                index.insert(dist.name.clone(), inventory.dists.len());
+                inventory.dists.push(dist);
+            }
+            Some(&winner) => {
+                let winner = &inventory.dists[winner];
+                let benign = role == SiteRole::Path
+                    && dist.format == DistFormat::EggInfo
+                    && matches!(winner.source, Source::Editable { .. });
+                inventory.shadowed.push(Shadowed {
+                    name: dist.name,
+                    version: dist.version,
+                    location: dist.location,
+                    by: winner.location.clone(),
+                    benign,
+                });
+            }
+        }
+    }
+    inventory
+}
+
+fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_METADATA_FILE + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_METADATA_FILE {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB",
+            MAX_METADATA_FILE / 1024 / 1024
+        )));
+    }
+    Ok(bytes)
+}
+
+/// A file in the metadata folder: `Ok(None)` when absent, `Err` (a problem) when unreadable.
+fn optional_file(dir: &Path, name: &str, problems: &mut Vec<DistProblem>) -> Option<Vec<u8>> {
+    match read_capped(&dir.join(name)) {
+        Ok(bytes) => Some(bytes),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+        Err(err) => {
+            problems.push(DistProblem {
+                file: name.to_string(),
+                message: format!("cannot be read: {err}"),
+            });
+            None
+        }
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).trim().to_string()
+}
+
+/// `name-version.dist-info` → (name, version), for when METADATA cannot say.
+fn name_from_folder(location: &Path) -> Option<(String, PackageName, Version)> {
+    let stem = location.file_stem()?.to_str()?;
+    let (name, version) = stem.split_once('-')?;
+    let version = version.split('-').next()?;
+    Some((
+        name.to_string(),
+        PackageName::from_str(name).ok()?,
+        Version::from_str(version).ok()?,
+    ))
+}
+
+pub(crate) fn read_dist(
+    location: &Path,
+    site_dir: PathBuf,
+    prefix: PathBuf,
+) -> Result<InstalledDist, ScanProblem> {
+    let is_egg = location.extension().is_some_and(|e| e == "egg-info");
+    let scan_problem = |message: String| ScanProblem {
+        location: location.to_path_buf(),
+        message,
+    };
+    if !is_egg && !location.is_dir() {
+        return Err(scan_problem(
+            "is a file, not a folder: a .dist-info must be a folder (a broken install)".into(),
+        ));
+    }
+    // An .egg-info may be a single PKG-INFO file (distutils) or a folder.
+    let (dir, metadata_name) = if is_egg {
+        if location.is_dir() {
+            (location.to_path_buf(), "PKG-INFO")
+        } else {
+            (location.parent().unwrap_or(location).to_path_buf(), "")
+        }
+    } else {
+        (location.to_path_buf(), "METADATA")
+    };
+    let mut problems = Vec::new();
+    let metadata_bytes = if metadata_name.is_empty() {
+        read_capped(location)
+            .map_err(|e| scan_problem(format!("cannot be read: {e}")))
+            .map(Some)?
+    } else {
+        optional_file(&dir, metadata_name, &mut problems)
+    };
+    let shown_name = if metadata_name.is_empty() {
+        location
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    } else {
+        metadata_name.to_string()
+    };
+
+    let mut metadata = None;
+    let mut metadata_sha256 = None;
+    match &metadata_bytes {
+        None => problems.push(DistProblem {
+            file: shown_name.clone(),
+            message: "is missing".into(),
+        }),
+        Some(bytes) => {
+            if !is_egg {
+                metadata_sha256 = Some(sha2::Sha256::digest(bytes).into());
+            }
+            match CoreMetadata::parse(bytes) {
+                Ok((meta, warnings)) => {
+                    problems.extend(warnings.into_iter().map(|w| DistProblem {
+                        file: shown_name.clone(),
+                        message: w.to_string(),
+                    }));
+                    metadata = Some(meta);
+                }
+                Err(err) => problems.push(DistProblem {
+                    file: shown_name.clone(),
+                    message: err.to_string(),
+                }),
+            }
+        }
+    }
+    let (display_name, name, version) = match &metadata {
+        Some(m) => (m.name.clone(), m.normalized_name.clone(), m.version.clone()),
+        None => name_from_folder(location).ok_or_else(|| {
+            scan_problem(format!(
+                "neither {shown_name} nor the folder name says which distribution this is"
+            ))
+        })?,
+    };
+
+    if is_egg {
+        if let Some(meta) = &mut metadata {
+            if meta.requires_dist.is_empty() && dir.is_dir() && location.is_dir() {
+                if let Some(bytes) = optional_file(&dir, "requires.txt", &mut problems) {
+                    meta.requires_dist =
+                        requires_txt(&String::from_utf8_lossy(&bytes), &mut problems);
+                }
+            }
+        }
+        let imports = if location.is_dir() {
+            optional_file(&dir, "top_level.txt", &mut problems)
+                .map(|b| {
+                    let mut v: Vec<String> = String::from_utf8_lossy(&b)
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(String::from)
+                        .collect();
+                    v.sort();
+                    v.dedup();
+                    v
+                })
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        return Ok(InstalledDist {
+            name,
+            display_name,
+            version,
+            format: DistFormat::EggInfo,
+            location: location.to_path_buf(),
+            site_dir,
+            prefix,
+            metadata,
+            metadata_sha256: None,
+            wheel: None,
+            record: None,
+            installer: None,
+            requested: false,
+            source: Source::EggInfo,
+            pyodide_files: PyodideFiles::default(),
+            built_by_uv: false,
+            imports,
+            problems,
+        });
+    }
+
+    let wheel = optional_file(&dir, "WHEEL", &mut problems).map(|b| WheelInfo::parse(&text(&b)));
+    let record = match optional_file(&dir, "RECORD", &mut problems) {
+        Some(bytes) => {
+            let (entries, errors) = record::parse(&bytes);
+            problems.extend(errors.into_iter().map(|e| DistProblem {
+                file: "RECORD".into(),
+                message: format!("row {}: {}", e.line, e.message),
+            }));
+            Some(entries)
+        }
+        None => {
+            problems.push(DistProblem {
+                file: "RECORD".into(),
+                message: "is missing: the installed files cannot be verified".into(),
+            });
+            None
+        }
+    };
+    let installer = optional_file(&dir, "INSTALLER", &mut problems)
+        .map(|b| text(&b))
+        .filter(|s| !s.is_empty());
+    let requested = dir.join("REQUESTED").exists();
+    let pyodide_files = PyodideFiles {
+        source: optional_file(&dir, "PYODIDE_SOURCE", &mut problems).map(|b| text(&b)),
+        url: optional_file(&dir, "PYODIDE_URL", &mut problems).map(|b| text(&b)),
+        sha256: optional_file(&dir, "PYODIDE_SHA256", &mut problems).map(|b| text(&b)),
+        requires: optional_file(&dir, "PYODIDE_REQUIRES", &mut problems)
+            .and_then(|b| serde_json::from_slice(&b).ok()),
+    };
+    let direct_url = optional_file(&dir, "direct_url.json", &mut problems).and_then(|b| {
+        DirectUrl::parse(&b)
+            .map_err(|e| {
+                problems.push(DistProblem {
+                    file: "direct_url.json".into(),
+                    message: format!("is not PEP 610: {e}"),
+                })
+            })
+            .ok()
+    });
+    let source = direct_url
+        .or_else(|| pyodide_files.source_for(installer.as_deref()))
+        .unwrap_or(Source::Index);
+    let built_by_uv = dir.join("uv_build.json").exists();
+
+    let imports = derive_imports(
+        &site_dir,
+        &dir,
+        metadata.as_ref(),
+        record.as_deref(),
+        &source,
+    );
+
+    Ok(InstalledDist {
+        name,
+        display_name,
+        version,
+        format: DistFormat::DistInfo,
+        location: location.to_path_buf(),
+        site_dir,
+        prefix,
+        metadata,
+        metadata_sha256,
+        wheel,
+        record,
+        installer,
+        requested,
+        source,
+        pyodide_files,
+        built_by_uv,
+        imports,
+        problems,
+    })
+}
+
+fn derive_imports(
+    site_dir: &Path,
+    dist_info: &Path,
+    metadata: Option<&CoreMetadata>,
+    record: Option<&[record::RecordEntry]>,
+    source: &Source,
+) -> Vec<String> {
+    if let Some(names) = metadata.and_then(|m| m.import_names.as_ref()) {
+        let mut names = names.clone();
+        names.sort();
+        names.dedup();
+        return names;
+    }
+    let Some(record) = record else {
+        return Vec::new();
+    };
+    let paths: Vec<&str> = record.iter().map(|e| e.path.as_str()).collect();
+    let declared: Vec<String> = std::fs::read_to_string(dist_info.join("namespace_packages.txt"))
+        .map(|t| {
+            t.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut names = imports::from_record(paths.iter().copied(), &declared, &|rel| {
+        imports::is_namespace_stub(&site_dir.join(rel))
+    });
+    if matches!(source, Source::Editable { .. }) {
+        names.extend(imports::from_editable(site_dir, &paths));
+    }
+    names.into_iter().collect()
+}
+
+/// setuptools' `requires.txt`: bare requirements, then `[extra]`, `[extra:marker]` or `[:marker]`
+/// sections whose requirements carry that condition.
+fn requires_txt(text: &str, problems: &mut Vec<DistProblem>) -> Vec<Requirement> {
+    let mut out = Vec::new();
+    let mut condition: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            let (extra, marker) = section.split_once(':').unwrap_or((section, ""));
+            let mut parts = Vec::new();
+            if !marker.trim().is_empty() {
+                parts.push(format!("({})", marker.trim()));
+            }
+            if !extra.trim().is_empty() {
+                parts.push(format!("extra == \"{}\"", extra.trim()));
+            }
+            condition = (!parts.is_empty()).then(|| parts.join(" and "));
+            continue;
+        }
+        let spec = match &condition {
+            Some(c) => format!("{line} ; {c}"),
+            None => line.to_string(),
+        };
+        match uv_pypi_types::LenientRequirement::from_str(&spec) {
+            Ok(req) => out.push(Requirement::from(req)),
+            Err(err) => problems.push(DistProblem {
+                file: "requires.txt".into(),
+                message: format!("has a line that is not PEP 508: {line:?} ({err})"),
+            }),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requires_txt_sections_become_markers() {
+        let mut problems = Vec::new();
+        let reqs = requires_txt(
+            "six>=1.0\n\n[socks]\nPySocks!=1.5.7\n\n[:sys_platform == \"win32\"]\ncolorama\n",
+            &mut problems,
+        );
+        assert!(problems.is_empty());
+        assert_eq!(reqs.len(), 3);
+        assert!(reqs[1].marker.top_level_extra_name().is_some());
+        assert!(reqs[0].marker.is_true());
+    }
+
+    #[test]
+    fn folder_name_fallback() {
+        let (name, normal, version) =
+            name_from_folder(Path::new("/s/PySocks-1.7.1.dist-info")).unwrap();
+        assert_eq!(name, "PySocks");
+        assert_eq!(normal.as_ref(), "pysocks");
+        assert_eq!(version.to_string(), "1.7.1");
+    }
+
+    #[test]
+    fn a_dist_info_that_is_a_file_is_a_scan_problem() {
+        let tmp = tempfile::tempdir().unwrap();
+        let bogus = tmp.path().join("x-1.0.dist-info");
+        std::fs::write(&bogus, "").unwrap();
+        let err = read_dist(&bogus, tmp.path().into(), tmp.path().into()).unwrap_err();
+        assert!(err.message.contains("is a file"));
+    }
+}

@@ -1,0 +1,227 @@
+//! Do the installed files still match RECORD?
+//!
+//! Every hashed RECORD row is resolved inside the distribution's prefix (a row that points out of
+//! it, directly, absolutely or through a symlink, is reported and never opened), then streamed
+//! through its hash; all files of all distributions are hashed in parallel.
+
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use rayon::prelude::*;
+use sha2::Digest;
+
+use crate::InstalledDist;
+use crate::record::RecordEntry;
+
+/// What is wrong with one RECORD row.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileProblem {
+    #[error("{path}: content differs from RECORD ({algorithm} {actual}, RECORD has {expected})")]
+    Modified {
+        path: String,
+        algorithm: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{path}: size {actual} bytes, RECORD has {expected}")]
+    SizeMismatch {
+        path: String,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("{path}: listed in RECORD but missing")]
+    Missing { path: String },
+    #[error("{path}: resolves outside the environment ({resolved}); not read")]
+    OutsideEnvironment { path: String, resolved: PathBuf },
+    #[error("{path}: cannot be read: {message}")]
+    Unreadable { path: String, message: String },
+    #[error("{path}: hash algorithm {algorithm:?} is not supported (sha256, sha384, sha512 are)")]
+    UnsupportedHash { path: String, algorithm: String },
+}
+
+impl FileProblem {
+    pub fn path(&self) -> &str {
+        match self {
+            Self::Modified { path, .. }
+            | Self::SizeMismatch { path, .. }
+            | Self::Missing { path }
+            | Self::OutsideEnvironment { path, .. }
+            | Self::Unreadable { path, .. }
+            | Self::UnsupportedHash { path, .. } => path,
+        }
+    }
+}
+
+/// The outcome for one distribution.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Integrity {
+    /// Hashed rows whose file was read and matched.
+    pub files_ok: usize,
+    pub bytes_hashed: u64,
+    pub problems: Vec<FileProblem>,
+}
+
+/// Verifies every distribution's RECORD; the result is in the order of `dists`.
+pub fn verify_all(dists: &[InstalledDist]) -> Vec<Integrity> {
+    let jobs: Vec<(usize, &InstalledDist, &RecordEntry)> = dists
+        .iter()
+        .enumerate()
+        .flat_map(|(i, d)| {
+            d.record
+                .iter()
+                .flatten()
+                .filter(|e| e.hash.is_some())
+                .map(move |e| (i, d, e))
+        })
+        .collect();
+    let outcomes: Vec<(usize, Result<u64, FileProblem>)> = jobs
+        .par_iter()
+        .map(|(i, dist, entry)| (*i, verify_entry(&dist.site_dir, &dist.prefix, entry)))
+        .collect();
+    let mut results = vec![Integrity::default(); dists.len()];
+    for (i, outcome) in outcomes {
+        match outcome {
+            Ok(bytes) => {
+                results[i].files_ok += 1;
+                results[i].bytes_hashed += bytes;
+            }
+            Err(problem) => results[i].problems.push(problem),
+        }
+    }
+    for r in &mut results {
+        r.problems.sort_by(|a, b| a.path().cmp(b.path()));
+    }
+    results
+}
+
+/// Resolves a RECORD path against `site` without touching the file system, refusing any result
+/// outside `prefix`.
+pub fn resolve_inside(site: &Path, prefix: &Path, record_path: &str) -> Result<PathBuf, PathBuf> {
+    let relative = Path::new(record_path);
+    let joined = if relative.is_absolute() {
+        relative.to_path_buf()
+    } else {
+        site.join(relative)
+    };
+    let mut normal = PathBuf::new();
+    for component in joined.components() {
+        match component {
+            Component::ParentDir => {
+                if !normal.pop() {
+                    return Err(joined);
+                }
+            }
+            Component::CurDir => {}
+            other => normal.push(other),
+        }
+    }
+    if normal.starts_with(prefix) {
+        Ok(normal)
+    } else {
+        Err(normal)
+    }
+}
+
+fn verify_entry(site: &Path, prefix: &Path, entry: &RecordEntry) -> Result<u64, FileProblem> {
+    let path = entry.path.clone();
+    let resolved = resolve_inside(site, prefix, &entry.path).map_err(|resolved| {
+        FileProblem::OutsideEnvironment {
+            path: path.clone(),
+            resolved,
+        }
+    })?;
+    // A symlink inside the prefix may still point out of it.
+    let real = match std::fs::canonicalize(&resolved) {
+        Ok(real) => real,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Err(FileProblem::Missing { path });
+        }
+        Err(err) => {
+            return Err(FileProblem::Unreadable {
+                path,
+                message: err.to_string(),
+            });
+        }
+    };
+    if !real.starts_with(prefix) {
+        return Err(FileProblem::OutsideEnvironment {
+            path,
+            resolved: real,
+        });
+    }
+    let Some(expected) = &entry.hash else {
+        return Ok(0);
+    };
+    let (actual, size) = match expected.algorithm.as_str() {
+        "sha256" => stream_hash::<sha2::Sha256>(&real),
+        "sha384" => stream_hash::<sha2::Sha384>(&real),
+        "sha512" => stream_hash::<sha2::Sha512>(&real),
+        other => {
+            return Err(FileProblem::UnsupportedHash {
+                path,
+                algorithm: other.to_string(),
+            });
+        }
+    }
+    .map_err(|err| FileProblem::Unreadable {
+        path: path.clone(),
+        message: err.to_string(),
+    })?;
+    if actual != expected.digest {
+        return Err(FileProblem::Modified {
+            path,
+            algorithm: expected.algorithm.clone(),
+            expected: hex::encode(&expected.digest),
+            actual: hex::encode(actual),
+        });
+    }
+    if let Some(expected_size) = entry.size {
+        if expected_size != size {
+            return Err(FileProblem::SizeMismatch {
+                path,
+                expected: expected_size,
+                actual: size,
+            });
+        }
+    }
+    Ok(size)
+}
+
+/// Hashes a file in fixed-size chunks: memory stays flat whatever the file's size.
+fn stream_hash<D: Digest>(path: &Path) -> std::io::Result<(Vec<u8>, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = D::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        total += n as u64;
+    }
+    Ok((hasher.finalize().to_vec(), total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolution_stays_inside_the_prefix() {
+        let prefix = Path::new("/venv");
+        let site = Path::new("/venv/lib/python3.11/site-packages");
+        assert_eq!(
+            resolve_inside(site, prefix, "../../../bin/tool"),
+            Ok(PathBuf::from("/venv/bin/tool"))
+        );
+        assert!(resolve_inside(site, prefix, "../../../../etc/passwd").is_err());
+        assert!(resolve_inside(site, prefix, "/etc/passwd").is_err());
+        assert!(resolve_inside(site, prefix, "../../../../../../../../x").is_err());
+        assert_eq!(
+            resolve_inside(site, prefix, "pkg/./a.py"),
+            Ok(PathBuf::from("/venv/lib/python3.11/site-packages/pkg/a.py"))
+        );
+    }
+}
