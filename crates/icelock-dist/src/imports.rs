@@ -93,10 +93,11 @@ pub fn from_record<'a>(
     }
     let mut names = BTreeSet::new();
     for file in &root.files {
-        if let Some(name) = module_name(file) {
-            if !is_installer_artifact(name) && is_identifier(name) {
-                names.insert(name.to_string());
-            }
+        if let Some(name) = module_name(file)
+            && !is_installer_artifact(name)
+            && is_identifier(name)
+        {
+            names.insert(name.to_string());
         }
     }
     for (name, dir) in &root.dirs {
@@ -131,10 +132,11 @@ fn walk(
         return;
     }
     for file in &dir.files {
-        if let Some(module) = module_name(file) {
-            if module != "__init__" && is_identifier(module) {
-                names.insert(format!("{dotted}.{module}"));
-            }
+        if let Some(module) = module_name(file)
+            && module != "__init__"
+            && is_identifier(module)
+        {
+            names.insert(format!("{dotted}.{module}"));
         }
     }
     for (name, sub) in &dir.dirs {
@@ -195,10 +197,11 @@ pub fn from_editable(site: &Path, record_paths: &[&str]) -> BTreeSet<String> {
                 }
                 names.extend(top_level_of_folder(&site.join(line)));
             }
-        } else if rel.starts_with("__editable__") && rel.ends_with("_finder.py") {
-            if let Ok(text) = std::fs::read_to_string(&file) {
-                names.extend(finder_mapping_keys(&text));
-            }
+        } else if rel.starts_with("__editable__")
+            && rel.ends_with("_finder.py")
+            && let Ok(text) = std::fs::read_to_string(&file)
+        {
+            names.extend(finder_mapping_keys(&text));
         }
     }
     names

@@ -244,13 +244,13 @@ pub(crate) fn read_dist(
     };
 
     if is_egg {
-        if let Some(meta) = &mut metadata {
-            if meta.requires_dist.is_empty() && dir.is_dir() && location.is_dir() {
-                if let Some(bytes) = optional_file(&dir, "requires.txt", &mut problems) {
-                    meta.requires_dist =
-                        requires_txt(&String::from_utf8_lossy(&bytes), &mut problems);
-                }
-            }
+        if let Some(meta) = &mut metadata
+            && meta.requires_dist.is_empty()
+            && dir.is_dir()
+            && location.is_dir()
+            && let Some(bytes) = optional_file(&dir, "requires.txt", &mut problems)
+        {
+            meta.requires_dist = requires_txt(&String::from_utf8_lossy(&bytes), &mut problems);
         }
         let imports = if location.is_dir() {
             optional_file(&dir, "top_level.txt", &mut problems)

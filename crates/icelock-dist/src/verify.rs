@@ -175,14 +175,14 @@ fn verify_entry(site: &Path, prefix: &Path, entry: &RecordEntry) -> Result<u64, 
             actual: hex::encode(actual),
         });
     }
-    if let Some(expected_size) = entry.size {
-        if expected_size != size {
-            return Err(FileProblem::SizeMismatch {
-                path,
-                expected: expected_size,
-                actual: size,
-            });
-        }
+    if let Some(expected_size) = entry.size
+        && expected_size != size
+    {
+        return Err(FileProblem::SizeMismatch {
+            path,
+            expected: expected_size,
+            actual: size,
+        });
     }
     Ok(size)
 }

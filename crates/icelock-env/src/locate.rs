@@ -153,14 +153,15 @@ fn from_venv(root: &Path) -> Result<Environment, EnvError> {
             role: SiteRole::Site,
         })
         .collect();
-    if cfg.include_system_site_packages && pyodide.is_none() {
-        if let Some(home) = &cfg.home {
-            for path in base_site_packages(home, python_version.as_deref()) {
-                dirs.push(SiteDir {
-                    path,
-                    role: SiteRole::System,
-                });
-            }
+    if cfg.include_system_site_packages
+        && pyodide.is_none()
+        && let Some(home) = &cfg.home
+    {
+        for path in base_site_packages(home, python_version.as_deref()) {
+            dirs.push(SiteDir {
+                path,
+                role: SiteRole::System,
+            });
         }
     }
     let site_packages = with_pth_paths(dirs);
@@ -201,18 +202,18 @@ fn from_site_packages(dir: &Path) -> Result<Environment, EnvError> {
     let dir = canonical(dir);
     let prefix = layout_prefix(&dir);
     // A site-packages folder inside a venv takes the venv's Python and platform.
-    if let Some(prefix) = &prefix {
-        if prefix.join("pyvenv.cfg").is_file() {
-            let venv = from_venv(prefix)?;
-            return Ok(Environment {
-                kind: EnvKind::SitePackages,
-                site_packages: with_pth_paths(vec![SiteDir {
-                    path: dir,
-                    role: SiteRole::Site,
-                }]),
-                ..venv
-            });
-        }
+    if let Some(prefix) = &prefix
+        && prefix.join("pyvenv.cfg").is_file()
+    {
+        let venv = from_venv(prefix)?;
+        return Ok(Environment {
+            kind: EnvKind::SitePackages,
+            site_packages: with_pth_paths(vec![SiteDir {
+                path: dir,
+                role: SiteRole::Site,
+            }]),
+            ..venv
+        });
     }
     let python_version = python_version_from_path(&dir);
     let Some(version) = python_version.clone() else {
@@ -317,14 +318,13 @@ fn venv_site_packages(root: &Path, version: Option<&str>) -> Vec<PathBuf> {
             .collect();
         candidates.sort();
         // With several pythonX.Y folders (a venv upgraded in place), the recorded version wins.
-        if let Some(wanted) = &wanted {
-            if let Some(pos) = candidates
+        if let Some(wanted) = &wanted
+            && let Some(pos) = candidates
                 .iter()
                 .position(|(n, _)| n == wanted || n.trim_end_matches('t') == wanted)
-            {
-                let chosen = candidates.swap_remove(pos);
-                candidates = vec![chosen];
-            }
+        {
+            let chosen = candidates.swap_remove(pos);
+            candidates = vec![chosen];
         }
         for (_, site) in candidates {
             let site = canonical(&site);

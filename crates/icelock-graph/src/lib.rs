@@ -83,31 +83,52 @@ pub fn build(dists: &[InstalledDist], markers: &MarkerEnvironment) -> Graph {
         let extras: Vec<ExtraName> = extras.iter().cloned().collect();
         req.marker.evaluate(markers, &extras)
     };
-    let satisfied = |req: &Requirement| -> bool {
-        index
-            .get(&req.name)
-            .is_some_and(|&j| version_matches(req, &dists[j].version))
-    };
-
-    // Rule 2: extras whose every added requirement is installed and satisfied.
-    let mut active: Vec<BTreeSet<ExtraName>> = dists
+    // Rule 2: extras whose every added requirement is installed and satisfied, where a
+    // requirement with extras (`x[crt]`) is satisfied only once those extras of `x` are too.
+    // Growing the sets until nothing changes reaches the same answer in any order.
+    let candidates: Vec<Vec<(ExtraName, Vec<&Requirement>)>> = dists
         .iter()
         .map(|dist| {
             let none = BTreeSet::new();
             declared_extras(dist)
                 .into_iter()
-                .filter(|extra| {
+                .map(|extra| {
                     let with = BTreeSet::from([extra.clone()]);
                     let added: Vec<&Requirement> = dist
                         .requirements()
                         .iter()
                         .filter(|r| applies(r, &with) && !applies(r, &none))
                         .collect();
-                    !added.is_empty() && added.iter().all(|r| r.name == dist.name || satisfied(r))
+                    (extra, added)
                 })
+                .filter(|(_, added)| !added.is_empty())
                 .collect()
         })
         .collect();
+    let mut active: Vec<BTreeSet<ExtraName>> = vec![BTreeSet::new(); dists.len()];
+    loop {
+        let mut changed = false;
+        for (i, extras) in candidates.iter().enumerate() {
+            for (extra, added) in extras {
+                if active[i].contains(extra) {
+                    continue;
+                }
+                let all_met = added.iter().all(|r| {
+                    index.get(&r.name).is_some_and(|&j| {
+                        version_matches(r, &dists[j].version)
+                            && r.extras.iter().all(|e| active[j].contains(e))
+                    })
+                });
+                if all_met {
+                    active[i].insert(extra.clone());
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
 
     // Rule 1: extras asked for by active requirements, until nothing changes.
     loop {
@@ -204,12 +225,12 @@ fn display_requirement(req: &uv_pep508::Requirement<VerbatimParsedUrl>) -> Strin
 }
 
 #[cfg(test)]
-mod tests {
+mod tests_support {
     use super::*;
     use icelock_dist::{CoreMetadata, DistFormat, PyodideFiles, Source};
     use std::path::PathBuf;
 
-    fn dist(metadata: &str) -> InstalledDist {
+    pub fn dist(metadata: &str) -> InstalledDist {
         let (meta, warnings) = CoreMetadata::parse(metadata.as_bytes()).unwrap();
         assert!(warnings.is_empty());
         InstalledDist {
@@ -234,7 +255,7 @@ mod tests {
         }
     }
 
-    fn linux() -> MarkerEnvironment {
+    pub fn linux() -> MarkerEnvironment {
         MarkerEnvironment::try_from(uv_pep508::MarkerEnvironmentBuilder {
             implementation_name: "cpython",
             implementation_version: "3.11.7",
@@ -250,6 +271,12 @@ mod tests {
         })
         .unwrap()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::*;
+    use super::*;
 
     fn names(node: &Node) -> Vec<String> {
         node.depends.iter().map(ToString::to_string).collect()
@@ -303,5 +330,28 @@ mod tests {
         let graph = build(&dists, &linux());
         assert_eq!(names(&graph.nodes[0]), vec!["dep-a"]);
         assert!(graph.problems.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod rule_two {
+    use super::tests_support::*;
+    use super::*;
+
+    /// boto3's `crt` extra adds `botocore[crt]`; botocore is installed but its own `crt`
+    /// extra's requirement (awscrt) is not, so neither extra is active and nothing is missing.
+    #[test]
+    fn an_extra_needing_an_unmet_extra_is_not_active() {
+        let dists = vec![
+            dist(
+                "Name: boto3\nVersion: 1\nRequires-Dist: botocore>=1\nRequires-Dist: botocore[crt]>=1; extra == 'crt'\nProvides-Extra: crt\n\n",
+            ),
+            dist(
+                "Name: botocore\nVersion: 1\nRequires-Dist: awscrt==0.3; extra == 'crt'\nProvides-Extra: crt\n\n",
+            ),
+        ];
+        let graph = build(&dists, &linux());
+        assert!(graph.problems.is_empty(), "{:?}", graph.problems);
+        assert!(graph.nodes[0].extras.is_empty());
     }
 }

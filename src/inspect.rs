@@ -1,0 +1,178 @@
+//! One pass over an environment: locate it, take its inventory, build its graph; and the
+//! `check` verdict drawn from those facts.
+
+use std::path::PathBuf;
+
+use icelock_dist::verify::{self, FileProblem};
+use icelock_dist::{InstalledDist, Inventory};
+use icelock_env::{EnvError, EnvRequest, Environment};
+use icelock_graph::{DependencyProblem, Graph};
+use serde::Serialize;
+
+pub struct Inspection {
+    pub env: Environment,
+    pub inventory: Inventory,
+    pub graph: Graph,
+}
+
+impl Inspection {
+    pub fn load(env: Option<PathBuf>) -> Result<Self, EnvError> {
+        let env = icelock_env::locate(&EnvRequest::from_process(env))?;
+        let inventory = icelock_dist::scan(&env);
+        let graph = icelock_graph::build(&inventory.dists, &env.markers);
+        Ok(Self {
+            env,
+            inventory,
+            graph,
+        })
+    }
+
+    pub fn dists(&self) -> &[InstalledDist] {
+        &self.inventory.dists
+    }
+
+    /// Everything `check` reports, in a stable order: by distribution, then by kind and path.
+    pub fn check(&self) -> CheckReport {
+        let integrity = verify::verify_all(self.dists());
+        let mut problems = Vec::new();
+        let mut files_checked = 0;
+        let mut bytes_hashed = 0;
+        for (dist, outcome) in self.dists().iter().zip(&integrity) {
+            files_checked += outcome.files_ok + outcome.problems.len();
+            bytes_hashed += outcome.bytes_hashed;
+            let problem = |kind, path: Option<String>, message: String| CheckProblem {
+                package: dist.name.to_string(),
+                version: dist.version.to_string(),
+                kind,
+                path,
+                message,
+            };
+            if !dist.is_verifiable() {
+                problems.push(problem(
+                    ProblemKind::Unverifiable,
+                    None,
+                    format!(
+                        "{} has no RECORD: its files cannot be verified",
+                        dist.location.display()
+                    ),
+                ));
+            }
+            for p in &dist.problems {
+                // A missing RECORD is already reported as unverifiable.
+                if p.file == "RECORD" && dist.record.is_none() {
+                    continue;
+                }
+                problems.push(problem(
+                    ProblemKind::Metadata,
+                    Some(dist.location.join(&p.file).display().to_string()),
+                    format!("{} {}", dist.location.join(&p.file).display(), p.message),
+                ));
+            }
+            for file in &outcome.problems {
+                let kind = match file {
+                    FileProblem::Modified { .. } => ProblemKind::FileModified,
+                    FileProblem::SizeMismatch { .. } => ProblemKind::SizeMismatch,
+                    FileProblem::Missing { .. } => ProblemKind::FileMissing,
+                    FileProblem::OutsideEnvironment { .. } => ProblemKind::OutsideEnvironment,
+                    FileProblem::Unreadable { .. } | FileProblem::UnsupportedHash { .. } => {
+                        ProblemKind::FileUnreadable
+                    }
+                };
+                problems.push(problem(
+                    kind,
+                    Some(file.path().to_string()),
+                    file.to_string(),
+                ));
+            }
+        }
+        for dep in &self.graph.problems {
+            let kind = match dep {
+                DependencyProblem::Missing { .. } => ProblemKind::RequirementMissing,
+                DependencyProblem::VersionMismatch { .. } => ProblemKind::VersionMismatch,
+            };
+            let version = match dep {
+                DependencyProblem::Missing { version, .. }
+                | DependencyProblem::VersionMismatch { version, .. } => version.to_string(),
+            };
+            problems.push(CheckProblem {
+                package: dep.dist().to_string(),
+                version,
+                kind,
+                path: None,
+                message: dep.to_string(),
+            });
+        }
+        for shadowed in self.inventory.shadowed.iter().filter(|s| !s.benign) {
+            problems.push(CheckProblem {
+                package: shadowed.name.to_string(),
+                version: shadowed.version.to_string(),
+                kind: ProblemKind::Duplicate,
+                path: Some(shadowed.location.display().to_string()),
+                message: format!(
+                    "installed twice: {} is shadowed by {}, which is the one Python imports",
+                    shadowed.location.display(),
+                    shadowed.by.display()
+                ),
+            });
+        }
+        for scan in &self.inventory.problems {
+            problems.push(CheckProblem {
+                package: scan
+                    .location
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                version: String::new(),
+                kind: ProblemKind::Metadata,
+                path: Some(scan.location.display().to_string()),
+                message: scan.to_string(),
+            });
+        }
+        problems.sort_by(|a, b| (&a.package, a.kind, &a.path).cmp(&(&b.package, b.kind, &b.path)));
+        CheckReport {
+            files_checked,
+            bytes_hashed,
+            problems,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemKind {
+    FileModified,
+    FileMissing,
+    SizeMismatch,
+    OutsideEnvironment,
+    FileUnreadable,
+    RequirementMissing,
+    VersionMismatch,
+    Duplicate,
+    Metadata,
+    Unverifiable,
+}
+
+impl ProblemKind {
+    /// An egg-info install cannot be verified, but nothing is known to be wrong with it either:
+    /// it is reported without failing the check (as `pip check` passes it).
+    pub fn is_failure(self) -> bool {
+        self != Self::Unverifiable
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckProblem {
+    pub package: String,
+    pub version: String,
+    pub kind: ProblemKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub files_checked: usize,
+    pub bytes_hashed: u64,
+    pub problems: Vec<CheckProblem>,
+}

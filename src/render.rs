@@ -1,0 +1,275 @@
+//! Output for people (tables, one line per problem) and for machines (JSON).
+
+use std::fmt::Write;
+
+use icelock_dist::{InstalledDist, Source};
+use icelock_graph::Node;
+use serde::Serialize;
+
+use crate::inspect::{CheckReport, Inspection};
+
+#[derive(Serialize)]
+struct ListJson<'a> {
+    environment: EnvJson<'a>,
+    packages: Vec<PackageJson<'a>>,
+    /// Later copies of an installed name, never imported.
+    shadowed: Vec<ShadowedJson>,
+    problems: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct EnvJson<'a> {
+    kind: icelock_env::EnvKind,
+    root: &'a std::path::Path,
+    python_version: Option<&'a str>,
+    markers: &'a uv_pep508::MarkerEnvironment,
+    markers_source: icelock_env::MarkersSource,
+    site_packages: Vec<&'a std::path::Path>,
+    search_path: &'a [icelock_env::SiteDir],
+    interpreter: Option<&'a std::path::Path>,
+    pyodide: Option<&'a icelock_env::PyodideRuntime>,
+}
+
+#[derive(Serialize)]
+struct PackageJson<'a> {
+    name: String,
+    display_name: &'a str,
+    version: String,
+    installer: Option<&'a str>,
+    requested: bool,
+    location: &'a std::path::Path,
+    format: icelock_dist::DistFormat,
+    source: &'a Source,
+    wheel: Option<WheelJson<'a>>,
+    metadata_sha256: Option<String>,
+    imports: &'a [String],
+    depends: Vec<String>,
+    extras: Vec<String>,
+    problems: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct WheelJson<'a> {
+    tags: &'a [String],
+    build: Option<&'a str>,
+    generator: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ShadowedJson {
+    name: String,
+    version: String,
+    location: String,
+    by: String,
+    benign: bool,
+}
+
+fn package_json<'a>(dist: &'a InstalledDist, node: &Node) -> PackageJson<'a> {
+    PackageJson {
+        name: dist.name.to_string(),
+        display_name: &dist.display_name,
+        version: dist.version.to_string(),
+        installer: dist.installer.as_deref(),
+        requested: dist.requested,
+        location: &dist.location,
+        format: dist.format,
+        source: &dist.source,
+        wheel: dist.wheel.as_ref().map(|w| WheelJson {
+            tags: &w.tags,
+            build: w.build.as_deref(),
+            generator: w.generator.as_deref(),
+        }),
+        metadata_sha256: dist.metadata_sha256.map(hex_encode),
+        imports: &dist.imports,
+        depends: node.depends.iter().map(ToString::to_string).collect(),
+        extras: node.extras.iter().map(ToString::to_string).collect(),
+        problems: dist.problems.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn hex_encode(bytes: [u8; 32]) -> String {
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+pub fn list_json(inspection: &Inspection) -> String {
+    let env = &inspection.env;
+    let mut packages: Vec<PackageJson> = inspection
+        .dists()
+        .iter()
+        .zip(&inspection.graph.nodes)
+        .map(|(d, n)| package_json(d, n))
+        .collect();
+    packages.sort_by(|a, b| a.name.cmp(&b.name));
+    let report = ListJson {
+        environment: EnvJson {
+            kind: env.kind,
+            root: &env.root,
+            python_version: env.python_version.as_deref(),
+            markers: &env.markers,
+            markers_source: env.markers_source,
+            site_packages: env
+                .site_packages
+                .iter()
+                .filter(|s| s.role != icelock_env::SiteRole::Path)
+                .map(|s| s.path.as_path())
+                .collect(),
+            search_path: &env.site_packages,
+            interpreter: env.interpreter.as_deref(),
+            pyodide: env.pyodide.as_ref(),
+        },
+        packages,
+        shadowed: inspection
+            .inventory
+            .shadowed
+            .iter()
+            .map(|s| ShadowedJson {
+                name: s.name.to_string(),
+                version: s.version.to_string(),
+                location: s.location.display().to_string(),
+                by: s.by.display().to_string(),
+                benign: s.benign,
+            })
+            .collect(),
+        problems: inspection
+            .inventory
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+    };
+    let mut out = serde_json::to_string_pretty(&report).expect("the report is plain data");
+    out.push('\n');
+    out
+}
+
+/// The origin in a few words, for the table.
+fn source_summary(source: &Source) -> String {
+    match source {
+        Source::Index => "index".into(),
+        Source::Url { url, hash, .. } => match hash {
+            Some(hash) => format!("url {url} ({})", short_hash(hash)),
+            None => format!("url {url}"),
+        },
+        Source::Vcs {
+            url,
+            vcs,
+            commit_id,
+            ..
+        } => match commit_id {
+            Some(commit) => format!("{vcs} {url}@{}", &commit[..commit.len().min(12)]),
+            None => format!("{vcs} {url}"),
+        },
+        Source::Directory { url, path, .. } => format!("directory {}", shown(url, path)),
+        Source::Editable { url, path } => format!("editable {}", shown(url, path)),
+        Source::Micropip { url, .. } => format!("micropip {url}"),
+        Source::Pyodide { channel } => format!("pyodide ({channel})"),
+        Source::EggInfo => "egg-info (unverifiable)".into(),
+    }
+}
+
+fn shown(url: &str, path: &Option<std::path::PathBuf>) -> String {
+    path.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| url.to_string())
+}
+
+fn short_hash(hash: &str) -> String {
+    match hash.split_once('=') {
+        Some((alg, hex)) => format!("{alg}:{}…", &hex[..hex.len().min(12)]),
+        None => hash.to_string(),
+    }
+}
+
+pub fn list_table(inspection: &Inspection) -> String {
+    let mut rows: Vec<[String; 5]> = inspection
+        .dists()
+        .iter()
+        .map(|d| {
+            [
+                d.display_name.clone(),
+                d.version.to_string(),
+                d.installer.clone().unwrap_or_else(|| "-".into()),
+                source_summary(&d.source),
+                d.imports.join(", "),
+            ]
+        })
+        .collect();
+    rows.sort_by(|a, b| a[0].to_lowercase().cmp(&b[0].to_lowercase()));
+    let header = ["Package", "Version", "Installer", "Source", "Imports"].map(String::from);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[String; 5]| {
+        let mut text = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i == 4 {
+                text.push_str(cell);
+            } else {
+                let _ = write!(text, "{cell:<w$}  ");
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&header);
+    line(&widths.map(|w| "-".repeat(w)));
+    for row in &rows {
+        line(row);
+    }
+    let env = &inspection.env;
+    let _ = writeln!(
+        out,
+        "\n{} distributions in {} (Python {}{})",
+        rows.len(),
+        env.root.display(),
+        env.python_version.as_deref().unwrap_or("?"),
+        if env.pyodide.is_some() {
+            ", Pyodide"
+        } else {
+            ""
+        }
+    );
+    for problem in &inspection.inventory.problems {
+        let _ = writeln!(out, "problem: {problem}");
+    }
+    out
+}
+
+pub fn check_text(inspection: &Inspection, report: &CheckReport) -> String {
+    let mut out = String::new();
+    for p in &report.problems {
+        let who = if p.version.is_empty() {
+            p.package.clone()
+        } else {
+            format!("{} {}", p.package, p.version)
+        };
+        let _ = writeln!(out, "{who}: {}", p.message);
+    }
+    let failures = report
+        .problems
+        .iter()
+        .filter(|p| p.kind.is_failure())
+        .count();
+    let _ = writeln!(
+        out,
+        "{} distributions, {} files verified against RECORD, {} problem{}",
+        inspection.dists().len(),
+        report.files_checked,
+        failures,
+        if failures == 1 { "" } else { "s" }
+    );
+    out
+}
+
+pub fn check_json(report: &CheckReport) -> String {
+    let mut out = serde_json::to_string_pretty(report).expect("the report is plain data");
+    out.push('\n');
+    out
+}
