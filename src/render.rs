@@ -83,7 +83,11 @@ fn package_json<'a>(dist: &'a InstalledDist, node: &Node) -> PackageJson<'a> {
         imports: &dist.imports,
         depends: node.depends.iter().map(ToString::to_string).collect(),
         extras: node.extras.iter().map(ToString::to_string).collect(),
-        problems: dist.problems.iter().map(ToString::to_string).collect(),
+        problems: dist
+            .problems
+            .iter()
+            .map(|p| format!("{} {}", dist.location.join(&p.file).display(), p.message))
+            .collect(),
     }
 }
 

@@ -1,0 +1,13 @@
+//! Python package indexes, as icelock reads them.
+//!
+//! This crate owns everything on the far side of the network: which indexes are configured (as
+//! pip and uv users configure them), project pages in PEP 691 JSON and PEP 503 HTML, PEP 658
+//! metadata files, and wheels read piecewise through HTTP range requests. It knows nothing about
+//! installed environments or lock formats.
+
+pub mod simple;
+pub mod sparse_zip;
+pub mod wheel_name;
+
+pub use simple::{CoreMetadataInfo, IndexFile, PageError, ProjectPage};
+pub use wheel_name::WheelName;

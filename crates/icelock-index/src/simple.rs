@@ -1,0 +1,357 @@
+//! A project's page on a simple repository: PEP 691 JSON, or PEP 503 HTML.
+//!
+//! Both forms are read into one [`ProjectPage`]: a list of files with absolute URLs, hashes,
+//! PEP 658/714 metadata availability, and (API 1.1+) size and upload time. Unknown JSON keys are
+//! ignored; a JSON page whose major API version is newer than 1 is refused, as PEP 691 requires.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use url::Url;
+
+/// One file listed on a project page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexFile {
+    pub filename: String,
+    /// Absolute, fragment removed.
+    pub url: Url,
+    /// Lower-case hex digests by algorithm name; may be empty.
+    pub hashes: BTreeMap<String, String>,
+    pub requires_python: Option<String>,
+    pub core_metadata: CoreMetadataInfo,
+    /// The yank reason (empty when yanked without one); `None` when not yanked.
+    pub yanked: Option<String>,
+    pub size: Option<u64>,
+    /// RFC 3339, as the index wrote it.
+    pub upload_time: Option<String>,
+}
+
+impl IndexFile {
+    pub fn sha256(&self) -> Option<&str> {
+        self.hashes.get("sha256").map(String::as_str)
+    }
+
+    /// The PEP 658 URL of this file's metadata.
+    pub fn metadata_url(&self) -> Url {
+        let mut url = self.url.clone();
+        url.set_path(&format!("{}.metadata", self.url.path()));
+        url
+    }
+}
+
+/// What the page says about a separately served METADATA (PEP 658, PEP 714).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CoreMetadataInfo {
+    #[default]
+    Absent,
+    /// Served, with no hash given.
+    Available,
+    /// Served, with these hex digests.
+    Hashes(BTreeMap<String, String>),
+}
+
+impl CoreMetadataInfo {
+    pub fn is_available(&self) -> bool {
+        !matches!(self, Self::Absent)
+    }
+
+    pub fn sha256(&self) -> Option<&str> {
+        match self {
+            Self::Hashes(h) => h.get("sha256").map(String::as_str),
+            _ => None,
+        }
+    }
+}
+
+/// A parsed project page.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProjectPage {
+    pub files: Vec<IndexFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PageError {
+    #[error("the JSON page is not PEP 691: {0}")]
+    Json(String),
+    #[error(
+        "the page declares simple API version {0}; icelock reads version 1 (PEP 691), so it refuses rather than guess"
+    )]
+    UnsupportedApiVersion(String),
+    #[error("the HTML page cannot be parsed: {0}")]
+    Html(String),
+    #[error("file {filename:?} has a URL that cannot be resolved: {message}")]
+    BadUrl { filename: String, message: String },
+}
+
+#[derive(Deserialize)]
+struct JsonPage {
+    #[serde(default)]
+    meta: Option<JsonMeta>,
+    files: Vec<JsonFile>,
+}
+
+#[derive(Deserialize)]
+struct JsonMeta {
+    #[serde(rename = "api-version")]
+    api_version: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct JsonFile {
+    filename: String,
+    url: String,
+    #[serde(default)]
+    hashes: BTreeMap<String, String>,
+    #[serde(rename = "requires-python", default)]
+    requires_python: Option<String>,
+    #[serde(rename = "core-metadata", default)]
+    core_metadata: Option<BoolOrHashes>,
+    #[serde(rename = "dist-info-metadata", default)]
+    dist_info_metadata: Option<BoolOrHashes>,
+    #[serde(rename = "data-dist-info-metadata", default)]
+    data_dist_info_metadata: Option<BoolOrHashes>,
+    #[serde(default)]
+    yanked: Option<BoolOrString>,
+    #[serde(default)]
+    size: Option<u64>,
+    #[serde(rename = "upload-time", default)]
+    upload_time: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum BoolOrHashes {
+    Bool(bool),
+    Hashes(BTreeMap<String, String>),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum BoolOrString {
+    Bool(bool),
+    Reason(String),
+}
+
+fn lower(map: BTreeMap<String, String>) -> BTreeMap<String, String> {
+    map.into_iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_ascii_lowercase()))
+        .collect()
+}
+
+impl From<Option<BoolOrHashes>> for CoreMetadataInfo {
+    fn from(value: Option<BoolOrHashes>) -> Self {
+        match value {
+            None | Some(BoolOrHashes::Bool(false)) => Self::Absent,
+            Some(BoolOrHashes::Bool(true)) => Self::Available,
+            Some(BoolOrHashes::Hashes(h)) if h.is_empty() => Self::Available,
+            Some(BoolOrHashes::Hashes(h)) => Self::Hashes(lower(h)),
+        }
+    }
+}
+
+fn resolve(base: &Url, href: &str, filename: &str) -> Result<Url, PageError> {
+    let mut url = base.join(href).map_err(|e| PageError::BadUrl {
+        filename: filename.to_string(),
+        message: e.to_string(),
+    })?;
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// Parses a PEP 691 JSON page fetched from `base` (the final URL, after redirects).
+pub fn parse_json(bytes: &[u8], base: &Url) -> Result<ProjectPage, PageError> {
+    let page: JsonPage =
+        serde_json::from_slice(bytes).map_err(|e| PageError::Json(e.to_string()))?;
+    if let Some(version) = page.meta.and_then(|m| m.api_version) {
+        let major = version.split('.').next().unwrap_or_default();
+        if major != "1" {
+            return Err(PageError::UnsupportedApiVersion(version));
+        }
+    }
+    let files = page
+        .files
+        .into_iter()
+        .map(|f| {
+            let url = resolve(base, &f.url, &f.filename)?;
+            let core = f
+                .core_metadata
+                .or(f.dist_info_metadata)
+                .or(f.data_dist_info_metadata);
+            Ok(IndexFile {
+                url,
+                hashes: lower(f.hashes),
+                requires_python: f.requires_python,
+                core_metadata: CoreMetadataInfo::from(core),
+                yanked: match f.yanked {
+                    None | Some(BoolOrString::Bool(false)) => None,
+                    Some(BoolOrString::Bool(true)) => Some(String::new()),
+                    Some(BoolOrString::Reason(r)) => Some(r),
+                },
+                size: f.size,
+                upload_time: f.upload_time,
+                filename: f.filename,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(ProjectPage { files })
+}
+
+/// `sha256=<hex>` → (`sha256`, `<hex>`).
+fn hash_pair(text: &str) -> Option<(String, String)> {
+    let (alg, hex) = text.split_once('=')?;
+    (!alg.is_empty() && !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()))
+        .then(|| (alg.to_ascii_lowercase(), hex.to_ascii_lowercase()))
+}
+
+fn unescape(text: &str) -> String {
+    // Attribute values come HTML-escaped (`&gt;=3.8`); only the entities PEP 503 pages use.
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Parses a PEP 503 HTML page (also a find-links page) fetched from `base`.
+pub fn parse_html(text: &str, base: &Url) -> Result<ProjectPage, PageError> {
+    let dom = tl::parse(text, tl::ParserOptions::default())
+        .map_err(|e| PageError::Html(e.to_string()))?;
+    let parser = dom.parser();
+    let attr = |tag: &tl::HTMLTag, name: &str| -> Option<String> {
+        tag.attributes()
+            .get(name)
+            .flatten()
+            .map(|v| unescape(&v.as_utf8_str()))
+    };
+    // A <base href> changes what relative links resolve against.
+    let mut base = base.clone();
+    if let Some(tag) = dom
+        .query_selector("base")
+        .and_then(|mut it| it.next())
+        .and_then(|h| h.get(parser))
+        .and_then(|n| n.as_tag())
+    {
+        if let Some(href) = attr(tag, "href") {
+            if let Ok(joined) = base.join(&href) {
+                base = joined;
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for handle in dom.query_selector("a").into_iter().flatten() {
+        let Some(tag) = handle.get(parser).and_then(|n| n.as_tag()) else {
+            continue;
+        };
+        let Some(href) = attr(tag, "href") else {
+            continue;
+        };
+        let text = unescape(tag.inner_text(parser).trim());
+        // The link text is the file name (PEP 503); fall back to the URL's last segment.
+        let filename = if text.is_empty() {
+            href.split('#')
+                .next()
+                .unwrap_or_default()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        } else {
+            text
+        };
+        let mut hashes = BTreeMap::new();
+        if let Some((_, fragment)) = href.split_once('#') {
+            if let Some((alg, hex)) = hash_pair(fragment) {
+                hashes.insert(alg, hex);
+            }
+        }
+        let core = attr(tag, "data-core-metadata").or_else(|| attr(tag, "data-dist-info-metadata"));
+        let core_metadata = match core.as_deref() {
+            None => CoreMetadataInfo::Absent,
+            Some("true") | Some("") => CoreMetadataInfo::Available,
+            Some(value) => match hash_pair(value) {
+                Some((alg, hex)) => CoreMetadataInfo::Hashes(BTreeMap::from([(alg, hex)])),
+                None => CoreMetadataInfo::Available,
+            },
+        };
+        files.push(IndexFile {
+            url: resolve(&base, &href, &filename)?,
+            filename,
+            hashes,
+            requires_python: attr(tag, "data-requires-python"),
+            core_metadata,
+            yanked: attr(tag, "data-yanked"),
+            size: None,
+            upload_time: None,
+        });
+    }
+    Ok(ProjectPage { files })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("https://index.test/simple/demo/").unwrap()
+    }
+
+    #[test]
+    fn json_page_with_relative_urls_and_metadata_forms() {
+        let page = parse_json(
+            br#"{"meta": {"api-version": "1.1", "_last-serial": 3}, "name": "demo", "versions": ["1.0"],
+                "files": [
+                  {"filename": "demo-1.0-py3-none-any.whl", "url": "../../files/demo-1.0-py3-none-any.whl",
+                   "hashes": {"sha256": "ABCD"}, "core-metadata": {"sha256": "ef01"}, "size": 10,
+                   "upload-time": "2025-01-01T00:00:00.000000Z", "requires-python": ">=3.8", "new-key": 1},
+                  {"filename": "demo-1.0.tar.gz", "url": "https://files.test/demo-1.0.tar.gz", "hashes": {},
+                   "data-dist-info-metadata": true, "yanked": "broken"}
+                ]}"#,
+            &base(),
+        )
+        .unwrap();
+        let wheel = &page.files[0];
+        assert_eq!(
+            wheel.url.as_str(),
+            "https://index.test/files/demo-1.0-py3-none-any.whl"
+        );
+        assert_eq!(wheel.sha256(), Some("abcd"));
+        assert_eq!(wheel.core_metadata.sha256(), Some("ef01"));
+        assert_eq!(wheel.size, Some(10));
+        assert_eq!(
+            wheel.metadata_url().as_str(),
+            "https://index.test/files/demo-1.0-py3-none-any.whl.metadata"
+        );
+        assert_eq!(page.files[1].core_metadata, CoreMetadataInfo::Available);
+        assert_eq!(page.files[1].yanked.as_deref(), Some("broken"));
+    }
+
+    #[test]
+    fn json_page_of_a_newer_major_version_is_refused() {
+        let err =
+            parse_json(br#"{"meta": {"api-version": "2.0"}, "files": []}"#, &base()).unwrap_err();
+        assert_eq!(err, PageError::UnsupportedApiVersion("2.0".into()));
+    }
+
+    #[test]
+    fn html_page() {
+        let page = parse_html(
+            r#"<!DOCTYPE html><html><body>
+            <a href="../../files/demo-1.0-py3-none-any.whl#sha256=AbC1" data-requires-python="&gt;=3.8" data-core-metadata="sha256=12ef">demo-1.0-py3-none-any.whl</a><br/>
+            <a href="https://files.test/demo-0.9.tar.gz" data-yanked="">demo-0.9.tar.gz</a>
+            </body></html>"#,
+            &base(),
+        )
+        .unwrap();
+        assert_eq!(page.files.len(), 2);
+        let wheel = &page.files[0];
+        assert_eq!(
+            wheel.url.as_str(),
+            "https://index.test/files/demo-1.0-py3-none-any.whl"
+        );
+        assert_eq!(wheel.sha256(), Some("abc1"));
+        assert_eq!(wheel.requires_python.as_deref(), Some(">=3.8"));
+        assert_eq!(wheel.core_metadata.sha256(), Some("12ef"));
+        assert_eq!(page.files[1].yanked.as_deref(), Some(""));
+    }
+}

@@ -1,0 +1,296 @@
+//! Reading a few members of a remote zip (a wheel) from the byte ranges that hold them.
+//!
+//! A wheel's central directory sits at its end and says where each member is, so METADATA and
+//! RECORD can be read with a handful of range requests instead of the whole file. The zip
+//! format itself is parsed by the `zip` crate over a [`SparseReader`] that knows only the ranges
+//! fetched so far: a read of a missing range fails with [`NeedRange`], the caller fetches it, and
+//! the attempt is repeated. Each attempt is pure computation on what is already here.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::ops::Range;
+
+/// The smallest range worth a request: a round trip costs far more than 64 KiB of transfer.
+pub const MIN_FETCH: u64 = 64 * 1024;
+
+/// The bytes of a remote file that have been fetched, by offset.
+#[derive(Debug, Clone, Default)]
+pub struct SparseFile {
+    size: u64,
+    chunks: BTreeMap<u64, Vec<u8>>,
+}
+
+/// A read needed bytes that have not been fetched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bytes {}..{} are not fetched yet", .0.start, .0.end)]
+pub struct NeedRange(pub Range<u64>);
+
+/// What one attempt came to.
+#[derive(Debug)]
+pub enum Attempt<T> {
+    Done(T),
+    Need(Range<u64>),
+    Failed(zip::result::ZipError),
+}
+
+impl SparseFile {
+    pub fn new(size: u64) -> Self {
+        Self {
+            size,
+            chunks: BTreeMap::new(),
+        }
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The range to fetch first: the tail, where the end-of-central-directory record and, for a
+    /// wheel, usually the whole central directory are.
+    pub fn tail(&self) -> Range<u64> {
+        self.size.saturating_sub(MIN_FETCH)..self.size
+    }
+
+    /// Records fetched bytes starting at `start` (anything past the end of the file is dropped).
+    pub fn insert(&mut self, start: u64, mut bytes: Vec<u8>) {
+        let end = self.size.min(start + bytes.len() as u64);
+        bytes.truncate((end.saturating_sub(start)) as usize);
+        if !bytes.is_empty() {
+            self.chunks.insert(start, bytes);
+        }
+    }
+
+    pub fn fetched_bytes(&self) -> u64 {
+        self.chunks.values().map(|c| c.len() as u64).sum()
+    }
+
+    /// The fetched chunk covering `pos`, as (chunk start, bytes).
+    fn chunk_at(&self, pos: u64) -> Option<(u64, &[u8])> {
+        self.chunks
+            .range(..=pos)
+            .rev()
+            .find(|(start, bytes)| pos < **start + bytes.len() as u64)
+            .map(|(start, bytes)| (*start, bytes.as_slice()))
+    }
+
+    /// Widens a needed range to a worthwhile request, staying inside the file.
+    pub fn widen(&self, need: Range<u64>) -> Range<u64> {
+        let end = self.size.min(need.end.max(need.start + MIN_FETCH));
+        need.start..end
+    }
+
+    /// Runs `f` on a zip archive over the fetched bytes.
+    pub fn attempt<T>(
+        &self,
+        f: impl FnOnce(&mut zip::ZipArchive<SparseReader<'_>>) -> zip::result::ZipResult<T>,
+    ) -> Attempt<T> {
+        let reader = SparseReader { file: self, pos: 0 };
+        let result = zip::ZipArchive::new(reader).and_then(|mut archive| f(&mut archive));
+        match result {
+            Ok(value) => Attempt::Done(value),
+            Err(err) => match need_of(&err) {
+                Some(range) => Attempt::Need(self.widen(range)),
+                None => Attempt::Failed(err),
+            },
+        }
+    }
+}
+
+fn need_of(err: &zip::result::ZipError) -> Option<Range<u64>> {
+    match err {
+        zip::result::ZipError::Io(io) => io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<NeedRange>())
+            .map(|n| n.0.clone()),
+        _ => None,
+    }
+}
+
+/// `Read + Seek` over a [`SparseFile`].
+pub struct SparseReader<'a> {
+    file: &'a SparseFile,
+    pos: u64,
+}
+
+impl Read for SparseReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos >= self.file.size || buf.is_empty() {
+            return Ok(0);
+        }
+        match self.file.chunk_at(self.pos) {
+            Some((start, bytes)) => {
+                let offset = (self.pos - start) as usize;
+                let n = buf.len().min(bytes.len() - offset);
+                buf[..n].copy_from_slice(&bytes[offset..offset + n]);
+                self.pos += n as u64;
+                Ok(n)
+            }
+            None => {
+                // Ask for the gap up to the next fetched chunk (or what this read wants).
+                let next = self
+                    .file
+                    .chunks
+                    .range(self.pos..)
+                    .next()
+                    .map(|(s, _)| *s)
+                    .unwrap_or(self.file.size);
+                let want = (self.pos + buf.len() as u64).min(self.file.size);
+                let end = next.max(want).min(self.file.size);
+                Err(std::io::Error::other(NeedRange(self.pos..end)))
+            }
+        }
+    }
+}
+
+impl Seek for SparseReader<'_> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        let target = match pos {
+            SeekFrom::Start(p) => p as i128,
+            SeekFrom::End(d) => self.file.size as i128 + d as i128,
+            SeekFrom::Current(d) => self.pos as i128 + d as i128,
+        };
+        if target < 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "seek before the start of the file",
+            ));
+        }
+        self.pos = target as u64;
+        Ok(self.pos)
+    }
+}
+
+/// Reads a member fully, refusing one that inflates past `cap` bytes (a zip bomb, or a lie in
+/// the central directory).
+pub fn read_member<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    name: &str,
+    cap: u64,
+) -> zip::result::ZipResult<Option<Vec<u8>>> {
+    let mut member = match archive.by_name(name) {
+        Ok(member) => member,
+        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+        Err(err) => return Err(err),
+    };
+    if member.size() > cap {
+        return Err(zip::result::ZipError::InvalidArchive(
+            format!(
+                "{name} declares {} bytes, more than the {cap} allowed",
+                member.size()
+            )
+            .into(),
+        ));
+    }
+    let mut out = Vec::with_capacity(member.size() as usize);
+    (&mut member).take(cap + 1).read_to_end(&mut out)?;
+    if out.len() as u64 > cap {
+        return Err(zip::result::ZipError::InvalidArchive(
+            format!("{name} inflates past the {cap} bytes allowed").into(),
+        ));
+    }
+    Ok(Some(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn wheel(filler: usize) -> Vec<u8> {
+        let mut buf = std::io::Cursor::new(Vec::new());
+        {
+            let mut zip = zip::ZipWriter::new(&mut buf);
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            let stored = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored);
+            zip.start_file("demo/big.bin", stored).unwrap();
+            // Incompressible filler so the members of interest sit far from the tail.
+            let mut x: u32 = 1;
+            let noise: Vec<u8> = (0..filler)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    x as u8
+                })
+                .collect();
+            zip.write_all(&noise).unwrap();
+            zip.start_file("demo-1.0.dist-info/METADATA", opts).unwrap();
+            zip.write_all(b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n\n")
+                .unwrap();
+            zip.start_file("demo-1.0.dist-info/RECORD", opts).unwrap();
+            zip.write_all(b"demo/big.bin,sha256=x,1\n").unwrap();
+            zip.finish().unwrap();
+        }
+        buf.into_inner()
+    }
+
+    /// Drives attempts the way the HTTP client does, counting requests.
+    fn fetch_metadata(bytes: &[u8]) -> (Vec<u8>, usize, u64) {
+        let mut sparse = SparseFile::new(bytes.len() as u64);
+        let tail = sparse.tail();
+        sparse.insert(
+            tail.start,
+            bytes[tail.start as usize..tail.end as usize].to_vec(),
+        );
+        let mut requests = 1;
+        loop {
+            match sparse.attempt(|a| read_member(a, "demo-1.0.dist-info/METADATA", 1 << 20)) {
+                Attempt::Done(found) => return (found.unwrap(), requests, sparse.fetched_bytes()),
+                Attempt::Need(range) => {
+                    requests += 1;
+                    assert!(requests < 10, "too many round trips");
+                    sparse.insert(
+                        range.start,
+                        bytes[range.start as usize..range.end as usize].to_vec(),
+                    );
+                }
+                Attempt::Failed(err) => panic!("{err}"),
+            }
+        }
+    }
+
+    #[test]
+    fn small_wheel_needs_only_the_tail() {
+        let bytes = wheel(1000);
+        let (metadata, requests, _) = fetch_metadata(&bytes);
+        assert!(metadata.starts_with(b"Metadata-Version"));
+        assert_eq!(requests, 1);
+    }
+
+    #[test]
+    fn large_wheel_reads_a_fraction() {
+        let bytes = wheel(5 * 1024 * 1024);
+        let (metadata, requests, fetched) = fetch_metadata(&bytes);
+        assert!(metadata.ends_with(b"Version: 1.0\n\n"));
+        assert!(requests <= 3, "{requests} requests");
+        assert!(
+            fetched < 300 * 1024,
+            "fetched {fetched} bytes of {}",
+            bytes.len()
+        );
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_loop() {
+        let bytes = vec![7u8; 200_000];
+        let mut sparse = SparseFile::new(bytes.len() as u64);
+        sparse.insert(0, bytes);
+        assert!(matches!(
+            sparse.attempt(|a| read_member(a, "x", 10)),
+            Attempt::Failed(_)
+        ));
+    }
+
+    #[test]
+    fn a_member_larger_than_the_cap_is_refused() {
+        let bytes = wheel(10);
+        let mut sparse = SparseFile::new(bytes.len() as u64);
+        sparse.insert(0, bytes);
+        assert!(matches!(
+            sparse.attempt(|a| read_member(a, "demo-1.0.dist-info/METADATA", 5)),
+            Attempt::Failed(_)
+        ));
+    }
+}
