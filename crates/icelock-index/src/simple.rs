@@ -231,12 +231,10 @@ pub fn parse_html(text: &str, base: &Url) -> Result<ProjectPage, PageError> {
         .and_then(|mut it| it.next())
         .and_then(|h| h.get(parser))
         .and_then(|n| n.as_tag())
+        && let Some(href) = attr(tag, "href")
+        && let Ok(joined) = base.join(&href)
     {
-        if let Some(href) = attr(tag, "href") {
-            if let Ok(joined) = base.join(&href) {
-                base = joined;
-            }
-        }
+        base = joined;
     }
     let mut files = Vec::new();
     for handle in dom.query_selector("a").into_iter().flatten() {
@@ -260,10 +258,10 @@ pub fn parse_html(text: &str, base: &Url) -> Result<ProjectPage, PageError> {
             text
         };
         let mut hashes = BTreeMap::new();
-        if let Some((_, fragment)) = href.split_once('#') {
-            if let Some((alg, hex)) = hash_pair(fragment) {
-                hashes.insert(alg, hex);
-            }
+        if let Some((_, fragment)) = href.split_once('#')
+            && let Some((alg, hex)) = hash_pair(fragment)
+        {
+            hashes.insert(alg, hex);
         }
         let core = attr(tag, "data-core-metadata").or_else(|| attr(tag, "data-dist-info-metadata"));
         let core_metadata = match core.as_deref() {
