@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use icelock_dist::verify::{self, FileProblem};
-use icelock_dist::{InstalledDist, Inventory};
+use icelock_dist::{DistFormat, InstalledDist, Inventory};
 use icelock_env::{EnvError, EnvRequest, Environment};
 use icelock_graph::{DependencyProblem, Graph};
 use serde::Serialize;
@@ -47,21 +47,19 @@ impl Inspection {
                 path,
                 message,
             };
-            if !dist.is_verifiable() {
+            // A legacy egg-info install never had a RECORD: nothing is known to be wrong with
+            // it, so it is reported without failing. A .dist-info without one is broken.
+            if dist.format == DistFormat::EggInfo {
                 problems.push(problem(
                     ProblemKind::Unverifiable,
                     None,
                     format!(
-                        "{} has no RECORD: its files cannot be verified",
+                        "{} is a legacy .egg-info install without RECORD: its files cannot be verified",
                         dist.location.display()
                     ),
                 ));
             }
             for p in &dist.problems {
-                // A missing RECORD is already reported as unverifiable.
-                if p.file == "RECORD" && dist.record.is_none() {
-                    continue;
-                }
                 problems.push(problem(
                     ProblemKind::Metadata,
                     Some(dist.location.join(&p.file).display().to_string()),
@@ -74,9 +72,9 @@ impl Inspection {
                     FileProblem::SizeMismatch { .. } => ProblemKind::SizeMismatch,
                     FileProblem::Missing { .. } => ProblemKind::FileMissing,
                     FileProblem::OutsideEnvironment { .. } => ProblemKind::OutsideEnvironment,
-                    FileProblem::Unreadable { .. } | FileProblem::UnsupportedHash { .. } => {
-                        ProblemKind::FileUnreadable
-                    }
+                    FileProblem::Unreadable { .. }
+                    | FileProblem::NotAFile { .. }
+                    | FileProblem::UnsupportedHash { .. } => ProblemKind::FileUnreadable,
                 };
                 problems.push(problem(
                     kind,

@@ -249,6 +249,7 @@ pub fn list_table(inspection: &Inspection) -> String {
 pub fn check_text(inspection: &Inspection, report: &CheckReport) -> String {
     let mut out = String::new();
     for p in &report.problems {
+        // Messages never name their distribution; the line does.
         let who = if p.version.is_empty() {
             p.package.clone()
         } else {

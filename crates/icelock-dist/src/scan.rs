@@ -36,7 +36,8 @@ pub struct Shadowed {
     pub location: PathBuf,
     /// The copy that wins.
     pub by: PathBuf,
-    /// A setuptools editable's own `.egg-info` in its source tree: expected, not a conflict.
+    /// Expected, not a conflict: the base interpreter's copy under a venv's own, or a setuptools
+    /// editable's `.egg-info` in its source tree.
     pub benign: bool,
 }
 
@@ -104,9 +105,13 @@ pub fn scan(env: &Environment) -> Inventory {
             }
             Some(&winner) => {
                 let winner = &inventory.dists[winner];
-                let benign = role == SiteRole::Path
-                    && dist.format == DistFormat::EggInfo
-                    && matches!(winner.source, Source::Editable { .. });
+                // A venv's own copy overriding the base interpreter's is what
+                // `include-system-site-packages` is for; an editable's `.egg-info` in its source
+                // tree is setuptools' bookkeeping. Anything else is a broken install.
+                let benign = role == SiteRole::System
+                    || (role == SiteRole::Path
+                        && dist.format == DistFormat::EggInfo
+                        && matches!(winner.source, Source::Editable { .. }));
                 inventory.shadowed.push(Shadowed {
                     name: dist.name,
                     version: dist.version,

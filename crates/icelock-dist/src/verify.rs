@@ -4,6 +4,7 @@
 //! it, directly, absolutely or through a symlink, is reported and never opened), then streamed
 //! through its hash; all files of all distributions are hashed in parallel.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
@@ -33,6 +34,8 @@ pub enum FileProblem {
     Missing { path: String },
     #[error("{path}: resolves outside the environment ({resolved}); not read")]
     OutsideEnvironment { path: String, resolved: PathBuf },
+    #[error("{path}: is {found}, not a regular file; not read")]
+    NotAFile { path: String, found: &'static str },
     #[error("{path}: cannot be read: {message}")]
     Unreadable { path: String, message: String },
     #[error("{path}: hash algorithm {algorithm:?} is not supported (sha256, sha384, sha512 are)")]
@@ -47,6 +50,7 @@ impl FileProblem {
             | Self::Missing { path }
             | Self::OutsideEnvironment { path, .. }
             | Self::Unreadable { path, .. }
+            | Self::NotAFile { path, .. }
             | Self::UnsupportedHash { path, .. } => path,
         }
     }
@@ -74,9 +78,30 @@ pub fn verify_all(dists: &[InstalledDist]) -> Vec<Integrity> {
                 .map(move |e| (i, d, e))
         })
         .collect();
+    // Symlinks are resolved once per folder, not once per file: thousands of files share a few
+    // hundred folders, and resolving each path in full costs more than hashing it.
+    let mut folders: Vec<PathBuf> = jobs
+        .iter()
+        .filter_map(|(_, d, e)| resolve_inside(&d.site_dir, &d.prefix, &e.path).ok())
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .collect();
+    folders.sort();
+    folders.dedup();
+    let real_folders: HashMap<PathBuf, Option<PathBuf>> = folders
+        .into_par_iter()
+        .map(|f| {
+            let real = std::fs::canonicalize(&f).ok();
+            (f, real)
+        })
+        .collect();
     let outcomes: Vec<(usize, Result<u64, FileProblem>)> = jobs
         .par_iter()
-        .map(|(i, dist, entry)| (*i, verify_entry(&dist.site_dir, &dist.prefix, entry)))
+        .map(|(i, dist, entry)| {
+            (
+                *i,
+                verify_entry(&dist.site_dir, &dist.prefix, entry, &real_folders),
+            )
+        })
         .collect();
     let mut results = vec![Integrity::default(); dists.len()];
     for (i, outcome) in outcomes {
@@ -122,7 +147,12 @@ pub fn resolve_inside(site: &Path, prefix: &Path, record_path: &str) -> Result<P
     }
 }
 
-fn verify_entry(site: &Path, prefix: &Path, entry: &RecordEntry) -> Result<u64, FileProblem> {
+fn verify_entry(
+    site: &Path,
+    prefix: &Path,
+    entry: &RecordEntry,
+    real_folders: &HashMap<PathBuf, Option<PathBuf>>,
+) -> Result<u64, FileProblem> {
     let path = entry.path.clone();
     let resolved = resolve_inside(site, prefix, &entry.path).map_err(|resolved| {
         FileProblem::OutsideEnvironment {
@@ -130,9 +160,21 @@ fn verify_entry(site: &Path, prefix: &Path, entry: &RecordEntry) -> Result<u64, 
             resolved,
         }
     })?;
-    // A symlink inside the prefix may still point out of it.
-    let real = match std::fs::canonicalize(&resolved) {
-        Ok(real) => real,
+    let folder = resolved.parent().unwrap_or(prefix);
+    let Some(Some(real_folder)) = real_folders.get(folder) else {
+        return Err(FileProblem::Missing { path });
+    };
+    if !real_folder.starts_with(prefix) {
+        return Err(FileProblem::OutsideEnvironment {
+            path,
+            resolved: real_folder.join(resolved.file_name().unwrap_or_default()),
+        });
+    }
+    let mut real = real_folder.join(resolved.file_name().unwrap_or_default());
+    // lstat first: a symlink may point out of the prefix, and opening a named pipe or a device
+    // blocks or has side effects, so only regular files are ever opened.
+    let mut meta = match std::fs::symlink_metadata(&real) {
+        Ok(meta) => meta,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             return Err(FileProblem::Missing { path });
         }
@@ -143,15 +185,45 @@ fn verify_entry(site: &Path, prefix: &Path, entry: &RecordEntry) -> Result<u64, 
             });
         }
     };
-    if !real.starts_with(prefix) {
-        return Err(FileProblem::OutsideEnvironment {
+    if meta.file_type().is_symlink() {
+        real = match std::fs::canonicalize(&real) {
+            Ok(target) => target,
+            Err(_) => return Err(FileProblem::Missing { path }),
+        };
+        if !real.starts_with(prefix) {
+            return Err(FileProblem::OutsideEnvironment {
+                path,
+                resolved: real,
+            });
+        }
+        meta = std::fs::metadata(&real).map_err(|err| FileProblem::Unreadable {
+            path: path.clone(),
+            message: err.to_string(),
+        })?;
+    }
+    if !meta.is_file() {
+        return Err(FileProblem::NotAFile {
             path,
-            resolved: real,
+            found: if meta.is_dir() {
+                "a folder"
+            } else {
+                "a pipe, socket or device"
+            },
         });
     }
     let Some(expected) = &entry.hash else {
         return Ok(0);
     };
+    // A different size settles it without reading a byte.
+    if let Some(expected_size) = entry.size
+        && expected_size != meta.len()
+    {
+        return Err(FileProblem::SizeMismatch {
+            path,
+            expected: expected_size,
+            actual: meta.len(),
+        });
+    }
     let (actual, size) = match expected.algorithm.as_str() {
         "sha256" => stream_hash::<sha2::Sha256>(&real),
         "sha384" => stream_hash::<sha2::Sha384>(&real),
@@ -187,20 +259,27 @@ fn verify_entry(site: &Path, prefix: &Path, entry: &RecordEntry) -> Result<u64, 
     Ok(size)
 }
 
-/// Hashes a file in fixed-size chunks: memory stays flat whatever the file's size.
+/// Hashes a file in fixed-size chunks through one buffer per thread: memory stays flat whatever
+/// the file's size, and no buffer is allocated (and zeroed) per file.
 fn stream_hash<D: Digest>(path: &Path) -> std::io::Result<(Vec<u8>, u64)> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 256 * 1024]);
+    }
     let mut file = std::fs::File::open(path)?;
     let mut hasher = D::new();
-    let mut buf = vec![0u8; 256 * 1024];
     let mut total = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
+    BUFFER.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            total += n as u64;
         }
-        hasher.update(&buf[..n]);
-        total += n as u64;
-    }
+        Ok::<_, std::io::Error>(())
+    })?;
     Ok((hasher.finalize().to_vec(), total))
 }
 

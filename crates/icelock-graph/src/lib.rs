@@ -36,25 +36,34 @@ pub struct Node {
     pub extras: Vec<ExtraName>,
 }
 
-/// A requirement that the environment does not meet.
+/// A requirement that the environment does not meet. `Display` leaves out the dependent
+/// distribution, which the caller names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DependencyProblem {
-    #[error("{dist} {version} requires {requirement}, which is not installed")]
+    #[error("requires {requirement}{}, which is not installed", for_extra(.extra))]
     Missing {
         dist: PackageName,
         version: Version,
         requirement: String,
+        /// The extra of `dist` that adds this requirement, when one does.
+        extra: Option<ExtraName>,
     },
-    #[error(
-        "{dist} {version} requires {requirement}, but {installed_name} {installed} is installed"
-    )]
+    #[error("requires {requirement}{}, but {installed_name} {installed} is installed", for_extra(.extra))]
     VersionMismatch {
         dist: PackageName,
         version: Version,
         requirement: String,
+        extra: Option<ExtraName>,
         installed_name: PackageName,
         installed: Version,
     },
+}
+
+fn for_extra(extra: &Option<ExtraName>) -> String {
+    extra
+        .as_ref()
+        .map(|e| format!(" (through its extra `{e}`)"))
+        .unwrap_or_default()
 }
 
 impl DependencyProblem {
@@ -157,11 +166,15 @@ pub fn build(dists: &[InstalledDist], markers: &MarkerEnvironment) -> Graph {
             if !applies(req, &active[i]) || req.name == dist.name {
                 continue;
             }
+            let extra = (!applies(req, &BTreeSet::new()))
+                .then(|| req.marker.top_level_extra_name().map(|e| e.into_owned()))
+                .flatten();
             match index.get(&req.name) {
                 None => graph.problems.push(DependencyProblem::Missing {
                     dist: dist.name.clone(),
                     version: dist.version.clone(),
                     requirement: display_requirement(req),
+                    extra,
                 }),
                 Some(&j) => {
                     depends.insert(req.name.clone());
@@ -170,6 +183,7 @@ pub fn build(dists: &[InstalledDist], markers: &MarkerEnvironment) -> Graph {
                             dist: dist.name.clone(),
                             version: dist.version.clone(),
                             requirement: display_requirement(req),
+                            extra,
                             installed_name: dists[j].name.clone(),
                             installed: dists[j].version.clone(),
                         });
@@ -312,8 +326,8 @@ mod tests {
         assert_eq!(
             messages,
             vec![
-                "app 1.0 requires core>=1.0, but core 0.9 is installed".to_string(),
-                "web 2 requires absent, which is not installed".to_string(),
+                "requires core>=1.0, but core 0.9 is installed".to_string(),
+                "requires absent (through its extra `socks`), which is not installed".to_string(),
             ]
         );
     }
