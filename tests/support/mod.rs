@@ -1,0 +1,877 @@
+//! Shared by the integration tests: the tools venv (pip, uv, setuptools), the fixture wheelhouse,
+//! real virtualenvs built from it with pip or uv, and a runner for the `icelock` binary.
+//!
+//! Nothing here touches the network except `.ci/install-test-tools`, which is run once (it is a
+//! no-op when the tools venv is already built). Every installer call is `--no-index`/`--offline`
+//! with a scrubbed environment, so machine-wide pip/uv settings cannot leak into the tests.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// How long any one child process may run before the test fails (and the child is killed).
+pub const CHILD_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long one `icelock` run may take: these environments are tiny.
+pub const ICELOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixtures_dir() -> PathBuf {
+    repo_root().join("tests").join("fixtures")
+}
+
+/// `target/tmp`, cargo's scratch folder for integration tests.
+fn target_tmp() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    fs::create_dir_all(&dir).expect("create CARGO_TARGET_TMPDIR");
+    dir
+}
+
+/// A folder owned by this test process, under `target/tmp`: what lives as long as the process
+/// (the shared venvs) goes here. Folders left by earlier processes that are gone are removed.
+pub fn process_scratch() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let base = target_tmp();
+        if let Ok(entries) = fs::read_dir(&base) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = name.strip_prefix("run-")
+                    && pid.parse::<u32>().is_ok()
+                    && !Path::new("/proc").join(pid).exists()
+                {
+                    let _ = fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dir = base.join(format!("run-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("create process scratch dir");
+        dir
+    })
+}
+
+/// A temp dir for one test (removed when dropped).
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("t-")
+        .tempdir_in(process_scratch())
+        .expect("create temp dir")
+}
+
+/// Holds an exclusive lock on `target/tmp/<name>.lock` while alive: serialises work shared by
+/// the test binaries cargo runs (one after another by default, but nothing promises that).
+struct FileLock(fs::File);
+
+impl FileLock {
+    fn acquire(name: &str) -> FileLock {
+        let path = target_tmp().join(format!("{name}.lock"));
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("open lock file {}: {e}", path.display()));
+        file.lock()
+            .unwrap_or_else(|e| panic!("lock {}: {e}", path.display()));
+        FileLock(file)
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running children
+
+/// A command whose environment cannot pull in machine-wide Python/pip/uv settings.
+pub fn clean_command(program: impl AsRef<OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    for (key, _) in std::env::vars_os() {
+        let k = key.to_string_lossy();
+        if k.starts_with("PIP_") || k.starts_with("UV_") || k.starts_with("PYTHON") {
+            cmd.env_remove(&key);
+        }
+    }
+    for k in [
+        "VIRTUAL_ENV",
+        "CONDA_PREFIX",
+        "CONDA_DEFAULT_ENV",
+        "__PYVENV_LAUNCHER__",
+    ] {
+        cmd.env_remove(k);
+    }
+    cmd.env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        .env("PIP_NO_INPUT", "1")
+        .env("PIP_NO_CACHE_DIR", "1")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUTF8", "1")
+        .env("UV_NO_CONFIG", "1")
+        .env("UV_PYTHON_DOWNLOADS", "never")
+        .env("UV_NO_PROGRESS", "1")
+        // Hard links from uv's cache would make a test that edits an installed file edit the
+        // cache too.
+        .env("UV_LINK_MODE", "copy");
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `cmd` to completion, killing it after `timeout`. Returns None on timeout.
+pub fn output_with_timeout(cmd: &mut Command, timeout: Duration) -> Option<Output> {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {}: {e}", describe(cmd)));
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for child") {
+            break Some(status);
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    // On a timeout the readers are left behind: a grandchild may still hold the pipes.
+    let status = status?;
+    let stdout = t_out.join().unwrap();
+    let stderr = t_err.join().unwrap();
+    Some(Output {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+pub fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        s.push_str(&format!("  (in {})", dir.display()));
+    }
+    s
+}
+
+pub fn show(out: &Output) -> String {
+    format!(
+        "status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs `cmd`; panics with its output unless it exits 0.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let what = describe(cmd);
+    let out = output_with_timeout(cmd, CHILD_TIMEOUT)
+        .unwrap_or_else(|| panic!("timed out after {CHILD_TIMEOUT:?}: {what}"));
+    assert!(
+        out.status.success(),
+        "command failed: {what}\n{}",
+        show(&out)
+    );
+    out
+}
+
+pub fn stdout_str(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("stdout is UTF-8")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tools venv
+
+pub struct Tools {
+    /// `target/test-tools`
+    pub root: PathBuf,
+    pub python: PathBuf,
+    pub pip: PathBuf,
+    pub uv: PathBuf,
+    /// Wheels of setuptools, wheel and packaging, for installing them offline.
+    pub wheels: PathBuf,
+}
+
+impl Tools {
+    /// `python -m pip ARGS` from the tools venv.
+    pub fn pip_command(&self) -> Command {
+        let mut cmd = clean_command(&self.python);
+        cmd.args(["-m", "pip"]);
+        cmd
+    }
+
+    pub fn uv_command(&self) -> Command {
+        clean_command(&self.uv)
+    }
+
+    /// Runs a short Python program in the tools venv (which has `packaging`).
+    pub fn python_eval(&self, code: &str, args: &[&OsStr]) -> String {
+        let mut cmd = clean_command(&self.python);
+        cmd.arg("-c").arg(code).args(args);
+        stdout_str(&run_ok(&mut cmd))
+    }
+}
+
+/// Ensures the tools venv exists (running `.ci/install-test-tools` once per test process, under
+/// a file lock) and returns its paths.
+pub fn tools() -> &'static Tools {
+    static TOOLS: OnceLock<Tools> = OnceLock::new();
+    TOOLS.get_or_init(|| {
+        let root = repo_root();
+        let script = root.join(".ci").join("install-test-tools");
+        let _lock = FileLock::acquire("test-tools");
+        let mut cmd = Command::new("bash");
+        cmd.arg(&script).current_dir(&root).stdin(Stdio::null());
+        let out = output_with_timeout(&mut cmd, Duration::from_secs(900));
+        match out {
+            Some(out) if out.status.success() => {}
+            Some(out) => panic!(
+                "could not build the test tools venv with {}; the integration tests need it \
+                 (it installs pip, uv and setuptools from the package index once).\n{}",
+                script.display(),
+                show(&out)
+            ),
+            None => panic!("{} did not finish within 15 minutes", script.display()),
+        }
+        let dir = root.join("target").join("test-tools");
+        let tools = Tools {
+            python: dir.join("bin").join("python"),
+            pip: dir.join("bin").join("pip"),
+            uv: dir.join("bin").join("uv"),
+            wheels: dir.join("wheels"),
+            root: dir,
+        };
+        for p in [&tools.python, &tools.pip, &tools.uv, &tools.wheels] {
+            assert!(
+                p.exists(),
+                "{} missing after {}",
+                p.display(),
+                script.display()
+            );
+        }
+        tools
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixture wheels
+
+#[derive(Debug, Clone)]
+pub struct FixtureWheel {
+    pub name: String,
+    pub version: String,
+    pub path: PathBuf,
+}
+
+pub struct Wheelhouse {
+    pub dir: PathBuf,
+    pub wheels: Vec<FixtureWheel>,
+}
+
+impl Wheelhouse {
+    /// The fixture wheel of `name` (any spelling) and `version`.
+    pub fn wheel(&self, name: &str, version: &str) -> &FixtureWheel {
+        let want = normalize(name);
+        self.wheels
+            .iter()
+            .find(|w| normalize(&w.name) == want && w.version == version)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no fixture wheel {name} {version} in {}",
+                    self.dir.display()
+                )
+            })
+    }
+}
+
+/// Runs `tests/fixtures/make_wheels.py` into `dir`; returns `dir`.
+pub fn build_wheels(dir: &Path) -> PathBuf {
+    let t = tools();
+    fs::create_dir_all(dir).expect("create wheelhouse dir");
+    let mut cmd = clean_command(&t.python);
+    cmd.arg(fixtures_dir().join("make_wheels.py")).arg(dir);
+    run_ok(&mut cmd);
+    dir.to_path_buf()
+}
+
+/// The fixture wheelhouse, built once per test process. It is cached in `target/tmp` under a
+/// name derived from the builder's content (the builder is deterministic), so test binaries
+/// share it and a change to the builder gives a new one.
+pub fn wheelhouse() -> &'static Wheelhouse {
+    static WH: OnceLock<Wheelhouse> = OnceLock::new();
+    WH.get_or_init(|| {
+        let script = fs::read(fixtures_dir().join("make_wheels.py")).expect("read make_wheels.py");
+        let key = fnv1a(&script);
+        let dir = target_tmp().join(format!("wheelhouse-{key:016x}"));
+        let _lock = FileLock::acquire("wheelhouse");
+        if !dir.join("manifest.json").exists() {
+            // Wheelhouses of earlier versions of the builder are no longer wanted.
+            for e in fs::read_dir(target_tmp()).unwrap().flatten() {
+                if e.file_name().to_string_lossy().starts_with("wheelhouse-") {
+                    let _ = fs::remove_dir_all(e.path());
+                }
+            }
+            let partial = target_tmp().join(format!("wheelhouse-{key:016x}.partial"));
+            let _ = fs::remove_dir_all(&partial);
+            build_wheels(&partial);
+            fs::rename(&partial, &dir).expect("move wheelhouse into place");
+        }
+        let manifest: Value =
+            serde_json::from_slice(&fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+        let wheels = manifest
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| FixtureWheel {
+                name: w["name"].as_str().unwrap().to_owned(),
+                version: w["version"].as_str().unwrap().to_owned(),
+                path: dir.join(w["file"].as_str().unwrap()),
+            })
+            .collect();
+        Wheelhouse { dir, wheels }
+    })
+}
+
+fn fnv1a(data: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in data {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// PEP 503 normalisation.
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut last_sep = false;
+    for c in name.chars() {
+        if c == '-' || c == '_' || c == '.' {
+            if !last_sep {
+                out.push('-');
+            }
+            last_sep = true;
+        } else {
+            out.push(c.to_ascii_lowercase());
+            last_sep = false;
+        }
+    }
+    out
+}
+
+/// Copies fixture project `name` (a folder under tests/fixtures) into `dest_parent/name`, so
+/// builds never write into the source tree. Returns the copy's path.
+pub fn copy_fixture_project(name: &str, dest_parent: &Path) -> PathBuf {
+    let src = fixtures_dir().join(name);
+    assert!(src.is_dir(), "no fixture project {}", src.display());
+    let dest = dest_parent.join(name);
+    copy_tree(&src, &dest);
+    dest
+}
+
+fn copy_tree(src: &Path, dest: &Path) {
+    fs::create_dir_all(dest).unwrap();
+    for e in fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        let n = name.to_string_lossy();
+        if n == "build" || n == "__pycache__" || n.ends_with(".egg-info") {
+            continue;
+        }
+        let ty = e.file_type().unwrap();
+        if ty.is_dir() {
+            copy_tree(&e.path(), &dest.join(&name));
+        } else {
+            fs::copy(e.path(), dest.join(&name)).unwrap();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hashes (through the tools python: no hashing crate in the dev-dependencies)
+
+/// Hex sha256 of each file, in order.
+pub fn sha256_hex_many(paths: &[&Path]) -> Vec<String> {
+    let args: Vec<&OsStr> = paths.iter().map(|p| p.as_os_str()).collect();
+    let out = tools().python_eval(
+        "import hashlib,sys\nfor p in sys.argv[1:]:\n    print(hashlib.sha256(open(p,'rb').read()).hexdigest())",
+        &args,
+    );
+    out.lines().map(str::to_owned).collect()
+}
+
+pub fn sha256_hex(path: &Path) -> String {
+    sha256_hex_many(&[path]).remove(0)
+}
+
+/// The RECORD form of a file's digest: `sha256=<urlsafe b64, no padding>`.
+pub fn record_digest(path: &Path) -> String {
+    tools()
+        .python_eval(
+            "import hashlib,base64,sys\nd=hashlib.sha256(open(sys.argv[1],'rb').read()).digest()\nprint('sha256='+base64.urlsafe_b64encode(d).rstrip(b'=').decode())",
+            &[path.as_os_str()],
+        )
+        .trim()
+        .to_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Virtualenvs
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Installer {
+    Pip,
+    Uv,
+}
+
+impl Installer {
+    /// What the installer writes to INSTALLER.
+    pub fn name(self) -> &'static str {
+        match self {
+            Installer::Pip => "pip",
+            Installer::Uv => "uv",
+        }
+    }
+}
+
+pub struct Venv {
+    pub root: PathBuf,
+    pub installer: Installer,
+    uv_cache: PathBuf,
+}
+
+impl Venv {
+    /// Creates a venv at `root`: with `python -m venv --without-pip` for [`Installer::Pip`]
+    /// (pip is driven from the tools venv with `--python`), with `uv venv` for [`Installer::Uv`].
+    /// Either way the interpreter is the tools venv's base CPython.
+    pub fn create(root: &Path, installer: Installer) -> Venv {
+        let t = tools();
+        assert!(!root.exists(), "{} already exists", root.display());
+        let uv_cache = root.with_file_name(format!(
+            "{}.uv-cache",
+            root.file_name().unwrap().to_string_lossy()
+        ));
+        match installer {
+            Installer::Pip => {
+                let mut cmd = clean_command(&t.python);
+                cmd.args(["-m", "venv", "--without-pip"]).arg(root);
+                run_ok(&mut cmd);
+            }
+            Installer::Uv => {
+                let mut cmd = t.uv_command();
+                cmd.env("UV_CACHE_DIR", &uv_cache)
+                    .args(["venv", "--quiet", "--offline", "--python"])
+                    .arg(&t.python)
+                    .arg(root);
+                run_ok(&mut cmd);
+            }
+        }
+        let venv = Venv {
+            root: root.to_path_buf(),
+            installer,
+            uv_cache,
+        };
+        assert!(
+            venv.python().exists(),
+            "no interpreter in {}",
+            root.display()
+        );
+        venv
+    }
+
+    pub fn python(&self) -> PathBuf {
+        self.root.join("bin").join("python")
+    }
+
+    /// `<root>/lib/python3.X/site-packages`.
+    pub fn site_packages(&self) -> PathBuf {
+        let lib = self.root.join("lib");
+        for e in fs::read_dir(&lib).unwrap_or_else(|e| panic!("read {}: {e}", lib.display())) {
+            let p = e.unwrap().path().join("site-packages");
+            if p.is_dir() {
+                return p;
+            }
+        }
+        panic!("no site-packages under {}", lib.display())
+    }
+
+    /// pip from the tools venv, pointed at this venv's interpreter.
+    pub fn pip_command(&self) -> Command {
+        let mut cmd = tools().pip_command();
+        cmd.arg("--python").arg(self.python());
+        cmd
+    }
+
+    /// `uv pip SUBCOMMAND --python <venv> --offline ...`.
+    pub fn uv_pip_command(&self, subcommand: &str) -> Command {
+        let mut cmd = tools().uv_command();
+        cmd.env("UV_CACHE_DIR", &self.uv_cache)
+            .args(["pip", subcommand, "--offline", "--python"])
+            .arg(self.python());
+        cmd
+    }
+
+    /// Installs requirement strings / wheel paths with this venv's installer, offline, from the
+    /// fixture wheelhouse and the tools wheels (setuptools, wheel, packaging).
+    pub fn install<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
+        let wh = wheelhouse();
+        let t = tools();
+        let mut cmd = match self.installer {
+            Installer::Pip => {
+                let mut c = self.pip_command();
+                c.arg("install");
+                c
+            }
+            Installer::Uv => self.uv_pip_command("install"),
+        };
+        cmd.arg("--no-index")
+            .arg("--find-links")
+            .arg(&wh.dir)
+            .arg("--find-links")
+            .arg(&t.wheels)
+            .args(args);
+        run_ok(&mut cmd)
+    }
+
+    /// Installs copies of fixture projects (folders under tests/fixtures) as editable, with
+    /// setuptools installed into the venv first (the build runs without isolation, offline).
+    /// Returns the paths of the copies, in order.
+    pub fn install_editables(&self, projects: &[&str], copy_into: &Path) -> Vec<PathBuf> {
+        let dests: Vec<PathBuf> = projects
+            .iter()
+            .map(|p| copy_fixture_project(p, copy_into))
+            .collect();
+        self.install(&["setuptools"]);
+        let mut args: Vec<&OsStr> = vec![OsStr::new("--no-build-isolation")];
+        for d in &dests {
+            args.push(OsStr::new("-e"));
+            args.push(d.as_os_str());
+        }
+        self.install(&args);
+        dests
+    }
+
+    pub fn uninstall(&self, names: &[&str]) {
+        let mut cmd = match self.installer {
+            Installer::Pip => {
+                let mut c = self.pip_command();
+                c.args(["uninstall", "-y"]);
+                c
+            }
+            Installer::Uv => self.uv_pip_command("uninstall"),
+        };
+        cmd.args(names);
+        run_ok(&mut cmd);
+    }
+
+    /// `pip list --format json` (pip from the tools venv, run against this venv):
+    /// normalised name -> version.
+    pub fn pip_list(&self) -> BTreeMap<String, String> {
+        let mut cmd = self.pip_command();
+        cmd.args(["list", "--format", "json", "--no-index"]);
+        name_versions(&run_ok(&mut cmd))
+    }
+
+    /// `uv pip list --format json`: normalised name -> version.
+    pub fn uv_pip_list(&self) -> BTreeMap<String, String> {
+        let mut cmd = self.uv_pip_command("list");
+        cmd.args(["--format", "json"]);
+        name_versions(&run_ok(&mut cmd))
+    }
+
+    /// `pip inspect`: the report's `installed` array.
+    pub fn pip_inspect(&self) -> Vec<Value> {
+        let mut cmd = self.pip_command();
+        cmd.arg("inspect");
+        let v: Value = serde_json::from_slice(&run_ok(&mut cmd).stdout).expect("pip inspect JSON");
+        v["installed"].as_array().expect("installed array").clone()
+    }
+
+    /// `pip check`: (exit success, its lines).
+    pub fn pip_check(&self) -> (bool, Vec<String>) {
+        let mut cmd = self.pip_command();
+        cmd.arg("check");
+        let out = output_with_timeout(&mut cmd, CHILD_TIMEOUT).expect("pip check timed out");
+        let lines = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        (out.status.success(), lines)
+    }
+
+    /// The `.dist-info` folder of the dist whose normalised name is `name`'s.
+    pub fn dist_info(&self, name: &str) -> PathBuf {
+        let want = normalize(name);
+        let sp = self.site_packages();
+        let mut found = Vec::new();
+        for e in fs::read_dir(&sp).unwrap() {
+            let p = e.unwrap().path();
+            let f = p.file_name().unwrap().to_string_lossy().into_owned();
+            if let Some(stem) = f.strip_suffix(".dist-info") {
+                let (n, _) = stem.rsplit_once('-').unwrap();
+                if normalize(n) == want {
+                    found.push(p);
+                }
+            }
+        }
+        assert_eq!(
+            found.len(),
+            1,
+            "dist-info folders for {name} in {}: {found:?}",
+            sp.display()
+        );
+        found.remove(0)
+    }
+
+    /// Appends rows to a dist's RECORD.
+    pub fn append_record_rows(&self, name: &str, rows: &[String]) {
+        let record = self.dist_info(name).join("RECORD");
+        let mut text = fs::read_to_string(&record).unwrap();
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        for r in rows {
+            text.push_str(r);
+            text.push('\n');
+        }
+        fs::write(&record, text).unwrap();
+    }
+}
+
+fn name_versions(out: &Output) -> BTreeMap<String, String> {
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("list JSON: {e}\n{}", show(out)));
+    v.as_array()
+        .expect("list array")
+        .iter()
+        .map(|d| {
+            (
+                normalize(d["name"].as_str().unwrap()),
+                d["version"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// icelock
+
+pub fn icelock_exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_icelock"))
+}
+
+/// An `icelock` command with `VIRTUAL_ENV` (and conda's equivalent) removed.
+pub fn icelock_command<S: AsRef<OsStr>>(args: &[S]) -> Command {
+    let mut cmd = Command::new(icelock_exe());
+    cmd.args(args)
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("CONDA_PREFIX")
+        .env_remove("CONDA_DEFAULT_ENV")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `cmd` (built with [`icelock_command`]) with the icelock time limit; panics on timeout
+/// or on a Rust panic in icelock.
+pub fn run_icelock(cmd: &mut Command) -> Output {
+    run_icelock_within(cmd, ICELOCK_TIMEOUT)
+}
+
+/// [`run_icelock`] with another time limit.
+pub fn run_icelock_within(cmd: &mut Command, timeout: Duration) -> Output {
+    let what = describe(cmd);
+    let out = output_with_timeout(cmd, timeout)
+        .unwrap_or_else(|| panic!("icelock did not finish within {timeout:?}: {what}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("panicked at") && out.status.code() != Some(101),
+        "icelock panicked: {what}\n{}",
+        show(&out)
+    );
+    assert!(
+        out.status.code().is_some(),
+        "icelock killed by a signal: {what}\n{}",
+        show(&out)
+    );
+    out
+}
+
+/// `icelock ARGS` with `VIRTUAL_ENV` removed from its environment.
+pub fn icelock<S: AsRef<OsStr>>(args: &[S]) -> Output {
+    run_icelock(&mut icelock_command(args))
+}
+
+/// Parses icelock's stdout as JSON, panicking with its whole output if it is not.
+pub fn json_stdout(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("icelock stdout is not JSON ({e})\n{}", show(out)))
+}
+
+/// `icelock list --format json ENV`, asserting exit 0.
+pub fn list_json(env: &Path) -> Value {
+    let out = icelock(&[
+        OsStr::new("list"),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+        env.as_os_str(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "icelock list failed\n{}",
+        show(&out)
+    );
+    json_stdout(&out)
+}
+
+/// `icelock check --format json ENV`: (exit code, report).
+pub fn check_json(env: &Path) -> (i32, Value) {
+    let out = icelock(&[
+        OsStr::new("check"),
+        OsStr::new("--format"),
+        OsStr::new("json"),
+        env.as_os_str(),
+    ]);
+    let code = out.status.code().unwrap();
+    (code, json_stdout(&out))
+}
+
+/// The `packages` array of a list report, keyed by `name`; panics on a repeated name.
+pub fn packages_by_name(report: &Value) -> BTreeMap<String, Value> {
+    let mut map = BTreeMap::new();
+    for p in report["packages"].as_array().expect("packages array") {
+        let name = p["name"].as_str().expect("package name").to_owned();
+        let prev = map.insert(name.clone(), p.clone());
+        assert!(prev.is_none(), "package {name} listed twice");
+    }
+    map
+}
+
+/// A JSON array of strings as a set.
+pub fn str_set(v: &Value) -> BTreeSet<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("expected an array, got {v}"))
+        .iter()
+        .map(|s| {
+            s.as_str()
+                .unwrap_or_else(|| panic!("expected strings in {v}"))
+                .to_owned()
+        })
+        .collect()
+}
+
+/// A JSON array of strings as a Vec (order kept).
+pub fn str_vec(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("expected an array, got {v}"))
+        .iter()
+        .map(|s| {
+            s.as_str()
+                .unwrap_or_else(|| panic!("expected strings in {v}"))
+                .to_owned()
+        })
+        .collect()
+}
+
+pub fn strs(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// Canonical form of a path for comparisons (symlinks resolved).
+pub fn canon(p: impl AsRef<Path>) -> PathBuf {
+    let p = p.as_ref();
+    fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The full fixture environment
+
+/// What the full environment installs by name from the wheelhouse (their dependencies come
+/// along: demo-app, demo-core 1.2, demo-extra through demo-meta's `demo-app[fancy]`).
+pub const FULL_REQUIREMENTS: &[&str] = &[
+    "demo-meta",
+    "demo-native",
+    "nsdemo.alpha",
+    "nsdemo.beta",
+    "backdemo.tarfile",
+    "demo-scripts",
+    "demo-importname",
+    "Demo_Quirks",
+];
+
+/// Every fixture wheel, an editable src-layout project and an editable flat-layout one, and
+/// demo-single installed from its wheel's path (a URL install).
+pub struct FullEnv {
+    pub venv: Venv,
+    /// The copy of tests/fixtures/editable-proj installed editable (src layout: a .pth path).
+    pub editable: PathBuf,
+    /// The copy of tests/fixtures/editable-flat installed editable (setuptools' finder).
+    pub flat: PathBuf,
+    /// The wheel demo-single was installed from, by path.
+    pub single_wheel: PathBuf,
+}
+
+/// Builds the full environment under `dir` (which must exist) with `installer`.
+pub fn build_full_env(dir: &Path, installer: Installer) -> FullEnv {
+    let venv = Venv::create(&dir.join("venv"), installer);
+    let single_wheel = wheelhouse().wheel("demo-single", "1.0").path.clone();
+    let mut args: Vec<&OsStr> = FULL_REQUIREMENTS.iter().map(OsStr::new).collect();
+    args.push(single_wheel.as_os_str());
+    venv.install(&args);
+    let mut eds = venv.install_editables(&["editable-proj", "editable-flat"], dir);
+    let flat = eds.pop().unwrap();
+    let editable = eds.pop().unwrap();
+    FullEnv {
+        venv,
+        editable,
+        flat,
+        single_wheel,
+    }
+}
+
+/// The full environment for `installer`, built once per test process. Tests must not modify
+/// it: a test that changes an environment builds its own.
+pub fn shared_full_env(installer: Installer) -> &'static FullEnv {
+    static PIP: OnceLock<FullEnv> = OnceLock::new();
+    static UV: OnceLock<FullEnv> = OnceLock::new();
+    let cell = match installer {
+        Installer::Pip => &PIP,
+        Installer::Uv => &UV,
+    };
+    cell.get_or_init(|| {
+        let dir = process_scratch().join(format!("full-{}", installer.name()));
+        fs::create_dir_all(&dir).unwrap();
+        build_full_env(&dir, installer)
+    })
+}
