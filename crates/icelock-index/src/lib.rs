@@ -5,7 +5,9 @@
 //! metadata files, and wheels read piecewise through HTTP range requests. It knows nothing about
 //! installed environments or lock formats.
 
+pub mod client;
 pub mod config;
+mod netrc;
 pub mod simple;
 pub mod sparse_zip;
 pub mod wheel_name;

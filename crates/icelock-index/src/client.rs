@@ -1,0 +1,632 @@
+//! The HTTP (and `file://`) client for indexes: bounded concurrency, retries, caps, and the
+//! security rules (no plain http off loopback unless trusted, no https→http redirects,
+//! credentials sent only to the host they belong to and never shown).
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::{StatusCode, header};
+use sha2::Digest;
+use tokio::sync::Semaphore;
+use url::Url;
+
+use crate::config::redact;
+
+const SIMPLE_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+const SIMPLE_JSON: &str = "application/vnd.pypi.simple.v1+json";
+
+/// Limits and switches of the client.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub offline: bool,
+    /// Hosts (optionally `host:port`) allowed over plain http, as pip's `--trusted-host`.
+    pub trusted_hosts: Vec<String>,
+    /// Extra CA bundle, on top of the system store (and `SSL_CERT_FILE`).
+    pub cert: Option<PathBuf>,
+    pub concurrency: usize,
+    pub connect_timeout: Duration,
+    /// Whole request, body included.
+    pub timeout: Duration,
+    pub retries: u32,
+    /// The largest project page accepted (real pages are a few MB).
+    pub max_page_bytes: u64,
+    /// The largest METADATA accepted.
+    pub max_metadata_bytes: u64,
+    /// Log each request to stderr (`-v`).
+    pub verbose: bool,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            offline: false,
+            trusted_hosts: Vec::new(),
+            cert: None,
+            concurrency: 16,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(60),
+            retries: 3,
+            max_page_bytes: 64 * 1024 * 1024,
+            max_metadata_bytes: 16 * 1024 * 1024,
+            verbose: false,
+        }
+    }
+}
+
+/// What went wrong talking to an index. URLs in it are always redacted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("{url}: HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url}: {message}")]
+    Network { url: String, message: String },
+    #[error(
+        "{url}: plain http is refused off loopback; use https, or allow the host with --trusted-host as pip does"
+    )]
+    Insecure { url: String },
+    #[error("{url}: the answer is larger than the {limit} bytes allowed")]
+    TooLarge { url: String, limit: u64 },
+    #[error("{url}: not fetched: --offline")]
+    Offline { url: String },
+    #[error("{url}: {message}")]
+    File { url: String, message: String },
+    #[error("{url}: asked for bytes {start}..{end}, the server answered {answer}")]
+    BadRange {
+        url: String,
+        start: u64,
+        end: u64,
+        answer: String,
+    },
+}
+
+/// An answer to a GET.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// After redirects; relative links resolve against it.
+    pub url: Url,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+    /// 206 with this range, or `None` for a whole body.
+    pub range: Option<Range<u64>>,
+}
+
+impl Fetched {
+    pub fn is_simple_json(&self) -> bool {
+        self.content_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with(SIMPLE_JSON))
+    }
+}
+
+/// Counters for `-v` and the benchmarks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+/// The index client. Cheap to clone; clones share connections, limits and counters.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    options: Arc<ClientOptions>,
+    limit: Arc<Semaphore>,
+    /// Credentials by `host[:port]`, from configured URLs and `.netrc`.
+    credentials: Arc<HashMap<String, (String, Option<String>)>>,
+    pub stats: Arc<Stats>,
+}
+
+fn host_key(url: &Url) -> Option<String> {
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    })
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+impl Client {
+    /// Builds the client. `credential_urls` are the configured index URLs: their user info is
+    /// remembered per host and sent to that host only.
+    pub fn new(options: ClientOptions, credential_urls: &[Url]) -> Result<Self, FetchError> {
+        let policy = reqwest::redirect::Policy::custom(|attempt| {
+            let downgrade = attempt.previous().iter().any(|u| u.scheme() == "https")
+                && attempt.url().scheme() != "https";
+            if downgrade {
+                let to = redact(attempt.url());
+                attempt.error(format!("refused a redirect from https to {to}"))
+            } else if attempt.previous().len() >= 10 {
+                attempt.error("more than 10 redirects")
+            } else {
+                attempt.follow()
+            }
+        });
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("icelock/", env!("CARGO_PKG_VERSION")))
+            .redirect(policy)
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.timeout)
+            .pool_max_idle_per_host(options.concurrency);
+        if let Some(cert) = &options.cert {
+            let fail = |message: String| FetchError::File {
+                url: cert.display().to_string(),
+                message,
+            };
+            let pem =
+                std::fs::read(cert).map_err(|e| fail(format!("cannot read the CA bundle: {e}")))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| fail(format!("not a PEM CA bundle: {e}")))?;
+            for c in certs {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        let http = builder.build().map_err(|e| FetchError::Network {
+            url: String::new(),
+            message: format!("cannot set up HTTPS: {e}"),
+        })?;
+        let mut credentials = HashMap::new();
+        for url in credential_urls {
+            if (!url.username().is_empty() || url.password().is_some())
+                && let Some(key) = host_key(url)
+            {
+                credentials.insert(
+                    key,
+                    (
+                        percent_decode(url.username()),
+                        url.password().map(percent_decode),
+                    ),
+                );
+            }
+        }
+        for (host, login) in crate::netrc::from_default_location() {
+            credentials.entry(host).or_insert(login);
+        }
+        Ok(Self {
+            http,
+            limit: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            options: Arc::new(options),
+            credentials: Arc::new(credentials),
+            stats: Arc::new(Stats::default()),
+        })
+    }
+
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    fn check_scheme(&self, url: &Url) -> Result<(), FetchError> {
+        match url.scheme() {
+            "https" | "file" => Ok(()),
+            "http" if is_loopback(url) => Ok(()),
+            "http" => {
+                let trusted = host_key(url).is_some_and(|key| {
+                    self.options
+                        .trusted_hosts
+                        .iter()
+                        .any(|t| t == &key || url.host_str().is_some_and(|h| h == t))
+                });
+                if trusted {
+                    Ok(())
+                } else {
+                    Err(FetchError::Insecure { url: redact(url) })
+                }
+            }
+            other => Err(FetchError::Network {
+                url: redact(url),
+                message: format!("the {other}: scheme is not supported"),
+            }),
+        }
+    }
+
+    /// GETs a project page, asking for PEP 691 JSON first.
+    pub async fn get_page(&self, url: &Url) -> Result<Option<Fetched>, FetchError> {
+        self.get(url, Some(SIMPLE_ACCEPT), None, self.options.max_page_bytes)
+            .await
+    }
+
+    /// GETs a small file (a `.metadata`); `None` on 404.
+    pub async fn get_small(&self, url: &Url, cap: u64) -> Result<Option<Fetched>, FetchError> {
+        self.get(url, None, None, cap).await
+    }
+
+    /// GETs `range` of a file. A server that ignores Range answers 200 with the whole body,
+    /// which is returned as such (with `range: None`) if it fits in `cap`.
+    pub async fn get_range(
+        &self,
+        url: &Url,
+        range: Range<u64>,
+        cap: u64,
+    ) -> Result<Fetched, FetchError> {
+        let fetched = self
+            .get(url, None, Some(range.clone()), cap)
+            .await?
+            .ok_or_else(|| FetchError::Status {
+                url: redact(url),
+                status: 404,
+            })?;
+        if let Some(got) = &fetched.range
+            && (got.start != range.start || fetched.body.len() as u64 != got.end - got.start)
+        {
+            return Err(FetchError::BadRange {
+                url: redact(url),
+                start: range.start,
+                end: range.end,
+                answer: format!(
+                    "bytes {}..{} ({} in the body)",
+                    got.start,
+                    got.end,
+                    fetched.body.len()
+                ),
+            });
+        }
+        Ok(fetched)
+    }
+
+    /// Streams a whole file through sha256: (hex digest, size). Never holds the file in memory.
+    pub async fn hash(&self, url: &Url) -> Result<(String, u64), FetchError> {
+        if url.scheme() == "file" {
+            let path = url.to_file_path().map_err(|_| FetchError::File {
+                url: redact(url),
+                message: "not a local path".into(),
+            })?;
+            let url_text = redact(url);
+            return tokio::task::spawn_blocking(move || {
+                let mut file = std::fs::File::open(&path).map_err(|e| FetchError::File {
+                    url: url_text.clone(),
+                    message: e.to_string(),
+                })?;
+                let mut hasher = sha2::Sha256::new();
+                let mut buf = vec![0u8; 256 * 1024];
+                let mut total = 0u64;
+                loop {
+                    let n = file.read(&mut buf).map_err(|e| FetchError::File {
+                        url: url_text.clone(),
+                        message: e.to_string(),
+                    })?;
+                    if n == 0 {
+                        break;
+                    }
+                    hasher.update(&buf[..n]);
+                    total += n as u64;
+                }
+                Ok((hex::encode(hasher.finalize()), total))
+            })
+            .await
+            .map_err(|e| FetchError::Network {
+                url: redact(url),
+                message: e.to_string(),
+            })?;
+        }
+        self.check_scheme(url)?;
+        if self.options.offline {
+            return Err(FetchError::Offline { url: redact(url) });
+        }
+        let _permit = self
+            .limit
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let mut response = self.send(url, None, None).await?;
+        let mut hasher = sha2::Sha256::new();
+        let mut total = 0u64;
+        while let Some(chunk) = response.chunk().await.map_err(|e| network(url, &e))? {
+            hasher.update(&chunk);
+            total += chunk.len() as u64;
+        }
+        self.stats.bytes.fetch_add(total, Ordering::Relaxed);
+        Ok((hex::encode(hasher.finalize()), total))
+    }
+
+    async fn get(
+        &self,
+        url: &Url,
+        accept: Option<&str>,
+        range: Option<Range<u64>>,
+        cap: u64,
+    ) -> Result<Option<Fetched>, FetchError> {
+        if url.scheme() == "file" {
+            return read_file_url(url, range, cap);
+        }
+        self.check_scheme(url)?;
+        if self.options.offline {
+            return Err(FetchError::Offline { url: redact(url) });
+        }
+        let _permit = self
+            .limit
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let response = match self.send(url, accept, range.clone()).await {
+            Ok(response) => response,
+            Err(FetchError::Status { status: 404, .. }) => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        let final_url = response.url().clone();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        let got_range = if response.status() == StatusCode::PARTIAL_CONTENT {
+            let header = response
+                .headers()
+                .get(header::CONTENT_RANGE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            Some(
+                parse_content_range(&header).ok_or_else(|| FetchError::BadRange {
+                    url: redact(url),
+                    start: range.as_ref().map_or(0, |r| r.start),
+                    end: range.as_ref().map_or(0, |r| r.end),
+                    answer: format!("206 with Content-Range {header:?}"),
+                })?,
+            )
+        } else {
+            None
+        };
+        let body = read_capped(url, response, cap).await?;
+        self.stats
+            .bytes
+            .fetch_add(body.len() as u64, Ordering::Relaxed);
+        Ok(Some(Fetched {
+            url: final_url,
+            content_type,
+            body,
+            range: got_range,
+        }))
+    }
+
+    /// Sends a GET with retries on 429, 5xx and connection failures (exponential backoff,
+    /// `Retry-After` honoured up to 10 s). Non-success statuses become errors.
+    async fn send(
+        &self,
+        url: &Url,
+        accept: Option<&str>,
+        range: Option<Range<u64>>,
+    ) -> Result<reqwest::Response, FetchError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let mut clean = url.clone();
+            let _ = clean.set_password(None);
+            let _ = clean.set_username("");
+            let mut request = self.http.get(clean.clone());
+            if let Some(accept) = accept {
+                request = request.header(header::ACCEPT, accept);
+            }
+            if let Some(range) = &range {
+                // Ranges count bytes of the file itself, not of a compressed transfer.
+                request = request
+                    .header(
+                        header::RANGE,
+                        format!("bytes={}-{}", range.start, range.end.saturating_sub(1)),
+                    )
+                    .header(header::ACCEPT_ENCODING, "identity");
+            }
+            let login = if !url.username().is_empty() {
+                Some((
+                    percent_decode(url.username()),
+                    url.password().map(percent_decode),
+                ))
+            } else {
+                host_key(url).and_then(|k| self.credentials.get(&k).cloned())
+            };
+            if let Some((user, password)) = login {
+                request = request.basic_auth(user, password);
+            }
+            if self.options.verbose {
+                eprintln!(
+                    "icelock: GET {}{}",
+                    redact(url),
+                    range
+                        .as_ref()
+                        .map(|r| format!(" bytes={}-{}", r.start, r.end.saturating_sub(1)))
+                        .unwrap_or_default()
+                );
+            }
+            let retry_after = match request.send().await {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => {
+                    let status = response.status();
+                    let retryable =
+                        status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+                    if !retryable || attempt > self.options.retries {
+                        return Err(FetchError::Status {
+                            url: redact(url),
+                            status: status.as_u16(),
+                        });
+                    }
+                    response
+                        .headers()
+                        .get(header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(|s| Duration::from_secs(s.min(10)))
+                }
+                Err(err) => {
+                    let retryable = err.is_connect() || err.is_timeout() || err.is_request();
+                    if !retryable || err.is_redirect() || attempt > self.options.retries {
+                        return Err(network(url, &err));
+                    }
+                    None
+                }
+            };
+            let backoff = Duration::from_millis(250 * (1 << (attempt - 1)));
+            tokio::time::sleep(retry_after.unwrap_or(backoff)).await;
+        }
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// reqwest's error text can embed the URL; the redacted one is said instead.
+fn network(url: &Url, err: &reqwest::Error) -> FetchError {
+    let mut message = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(err);
+    let mut first = true;
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !first {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+        first = false;
+        source = e.source();
+    }
+    let message = message.replace(url.as_str(), &redact(url));
+    let message = match url.password() {
+        Some(password) if !password.is_empty() => message.replace(password, "****"),
+        _ => message,
+    };
+    FetchError::Network {
+        url: redact(url),
+        message: message
+            .strip_prefix(&format!(
+                "error sending request for url ({}): ",
+                redact(url)
+            ))
+            .map(String::from)
+            .unwrap_or(message),
+    }
+}
+
+async fn read_capped(
+    url: &Url,
+    mut response: reqwest::Response,
+    cap: u64,
+) -> Result<Vec<u8>, FetchError> {
+    if response.content_length().is_some_and(|n| n > cap) {
+        return Err(FetchError::TooLarge {
+            url: redact(url),
+            limit: cap,
+        });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| network(url, &e))? {
+        if (body.len() + chunk.len()) as u64 > cap {
+            return Err(FetchError::TooLarge {
+                url: redact(url),
+                limit: cap,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// `bytes a-b/total` → `a..b+1`.
+fn parse_content_range(header: &str) -> Option<Range<u64>> {
+    let spec = header.trim().strip_prefix("bytes ")?;
+    let (range, _total) = spec.split_once('/')?;
+    let (a, b) = range.split_once('-')?;
+    let (a, b): (u64, u64) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+    (b >= a).then_some(a..b + 1)
+}
+
+/// `file://` URLs: a file, or for a folder its `index.html` (as pip reads a local index).
+fn read_file_url(
+    url: &Url,
+    range: Option<Range<u64>>,
+    cap: u64,
+) -> Result<Option<Fetched>, FetchError> {
+    let fail = |message: String| FetchError::File {
+        url: redact(url),
+        message,
+    };
+    let mut path = url
+        .to_file_path()
+        .map_err(|_| fail("not a local path".into()))?;
+    if path.is_dir() {
+        path = path.join("index.html");
+    }
+    let mut file = match std::fs::File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(fail(e.to_string())),
+    };
+    let len = file.metadata().map_err(|e| fail(e.to_string()))?.len();
+    let (start, end) = match &range {
+        Some(r) => (r.start.min(len), r.end.min(len)),
+        None => (0, len),
+    };
+    if end - start > cap {
+        return Err(FetchError::TooLarge {
+            url: redact(url),
+            limit: cap,
+        });
+    }
+    use std::io::Seek;
+    file.seek(std::io::SeekFrom::Start(start))
+        .map_err(|e| fail(e.to_string()))?;
+    let mut body = Vec::with_capacity((end - start) as usize);
+    file.take(end - start)
+        .read_to_end(&mut body)
+        .map_err(|e| fail(e.to_string()))?;
+    let content_type = path
+        .extension()
+        .is_some_and(|e| e == "html")
+        .then(|| "text/html".to_string());
+    Ok(Some(Fetched {
+        url: Url::from_file_path(&path).unwrap_or_else(|_| url.clone()),
+        content_type,
+        body,
+        range: range.map(|_| start..end),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_range() {
+        assert_eq!(parse_content_range("bytes 0-99/1000"), Some(0..100));
+        assert_eq!(parse_content_range("bytes */1000"), None);
+        assert_eq!(parse_content_range("bytes 9-3/10"), None);
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback_or_trusted() {
+        let client = Client::new(
+            ClientOptions {
+                trusted_hosts: vec!["intranet.test".into()],
+                ..ClientOptions::default()
+            },
+            &[],
+        )
+        .unwrap();
+        let ok = |u: &str| client.check_scheme(&Url::parse(u).unwrap()).is_ok();
+        assert!(ok("http://127.0.0.1:8080/simple/"));
+        assert!(ok("http://localhost/simple/"));
+        assert!(ok("http://intranet.test/simple/"));
+        assert!(ok("https://anything.test/simple/"));
+        assert!(!ok("http://elsewhere.test/simple/"));
+    }
+
+    #[test]
+    fn network_errors_never_carry_credentials() {
+        let url = Url::parse("https://user:s3cret@index.test/simple/x/").unwrap();
+        let err = FetchError::Insecure { url: redact(&url) };
+        assert!(!err.to_string().contains("s3cret"));
+        assert!(!err.to_string().contains("user"));
+    }
+}
