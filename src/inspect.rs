@@ -31,6 +31,32 @@ impl Inspection {
         &self.inventory.dists
     }
 
+    /// Attributes every distribution to the artifact it came from (network, unless offline).
+    pub async fn attribute(
+        &self,
+        config: icelock_index::IndexConfig,
+        options: icelock_index::ClientOptions,
+        verify: icelock_attribute::Verify,
+    ) -> Result<Vec<icelock_attribute::Attributed>, icelock_index::FetchError> {
+        let credential_urls: Vec<url::Url> = config
+            .indexes
+            .iter()
+            .chain(&config.find_links)
+            .map(|l| l.url.clone())
+            .collect();
+        let client = icelock_index::Client::new(options, &credential_urls)?;
+        let indexes = icelock_index::Indexes::new(client, config);
+        let integrity = verify::verify_all(self.dists());
+        Ok(icelock_attribute::attribute(
+            &self.env,
+            self.dists(),
+            &integrity,
+            &indexes,
+            &icelock_attribute::Options { verify },
+        )
+        .await)
+    }
+
     /// Everything `check` reports, in a stable order: by distribution, then by kind and path.
     pub fn check(&self) -> CheckReport {
         let integrity = verify::verify_all(self.dists());

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use icelock_attribute::{Attributed, Attribution};
 use icelock_dist::{InstalledDist, Source};
 use icelock_graph::Node;
 use serde::Serialize;
@@ -39,13 +40,21 @@ struct PackageJson<'a> {
     requested: bool,
     location: &'a std::path::Path,
     format: icelock_dist::DistFormat,
-    source: &'a Source,
+    source: SourceJson<'a>,
     wheel: Option<WheelJson<'a>>,
     metadata_sha256: Option<String>,
     imports: &'a [String],
     depends: Vec<String>,
     extras: Vec<String>,
     problems: Vec<String>,
+}
+
+/// What `source` holds: the environment's own word (`list`), or the proven attribution (`lock`).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum SourceJson<'a> {
+    Environment(&'a Source),
+    Attribution(&'a Attribution),
 }
 
 #[derive(Serialize)]
@@ -64,7 +73,22 @@ struct ShadowedJson {
     benign: bool,
 }
 
-fn package_json<'a>(dist: &'a InstalledDist, node: &Node) -> PackageJson<'a> {
+fn package_json<'a>(
+    dist: &'a InstalledDist,
+    node: &Node,
+    attributed: Option<&'a Attributed>,
+) -> PackageJson<'a> {
+    let mut problems: Vec<String> = dist
+        .problems
+        .iter()
+        .map(|p| format!("{} {}", dist.location.join(&p.file).display(), p.message))
+        .collect();
+    if let Some(a) = attributed {
+        if let Attribution::Unproven { reasons } = &a.attribution {
+            problems.extend(reasons.iter().cloned());
+        }
+        problems.extend(a.problems.iter().cloned());
+    }
     PackageJson {
         name: dist.name.to_string(),
         display_name: &dist.display_name,
@@ -73,7 +97,10 @@ fn package_json<'a>(dist: &'a InstalledDist, node: &Node) -> PackageJson<'a> {
         requested: dist.requested,
         location: &dist.location,
         format: dist.format,
-        source: &dist.source,
+        source: match attributed {
+            Some(a) => SourceJson::Attribution(&a.attribution),
+            None => SourceJson::Environment(&dist.source),
+        },
         wheel: dist.wheel.as_ref().map(|w| WheelJson {
             tags: &w.tags,
             build: w.build.as_deref(),
@@ -83,11 +110,7 @@ fn package_json<'a>(dist: &'a InstalledDist, node: &Node) -> PackageJson<'a> {
         imports: &dist.imports,
         depends: node.depends.iter().map(ToString::to_string).collect(),
         extras: node.extras.iter().map(ToString::to_string).collect(),
-        problems: dist
-            .problems
-            .iter()
-            .map(|p| format!("{} {}", dist.location.join(&p.file).display(), p.message))
-            .collect(),
+        problems,
     }
 }
 
@@ -99,12 +122,23 @@ fn hex_encode(bytes: [u8; 32]) -> String {
 }
 
 pub fn list_json(inspection: &Inspection) -> String {
+    report_json(inspection, None)
+}
+
+/// The attribution report of `lock --format json`: `list --format json` with each `source`
+/// replaced by what was proven.
+pub fn lock_json(inspection: &Inspection, attributed: &[Attributed]) -> String {
+    report_json(inspection, Some(attributed))
+}
+
+fn report_json(inspection: &Inspection, attributed: Option<&[Attributed]>) -> String {
     let env = &inspection.env;
     let mut packages: Vec<PackageJson> = inspection
         .dists()
         .iter()
         .zip(&inspection.graph.nodes)
-        .map(|(d, n)| package_json(d, n))
+        .enumerate()
+        .map(|(i, (d, n))| package_json(d, n, attributed.map(|a| &a[i])))
         .collect();
     packages.sort_by(|a, b| a.name.cmp(&b.name));
     let report = ListJson {
@@ -276,5 +310,36 @@ pub fn check_text(inspection: &Inspection, report: &CheckReport) -> String {
 pub fn check_json(report: &CheckReport) -> String {
     let mut out = serde_json::to_string_pretty(report).expect("the report is plain data");
     out.push('\n');
+    out
+}
+
+/// For people, on stderr: what was proven and, for the rest, why not and what to do.
+pub fn lock_summary(inspection: &Inspection, attributed: &[Attributed]) -> String {
+    let mut out = String::new();
+    let unproven: Vec<(&InstalledDist, &Attributed)> = inspection
+        .dists()
+        .iter()
+        .zip(attributed)
+        .filter(|(_, a)| !a.attribution.is_proven())
+        .collect();
+    let _ = writeln!(
+        out,
+        "icelock: {} of {} distributions attributed",
+        attributed.len() - unproven.len(),
+        attributed.len()
+    );
+    for (dist, a) in &unproven {
+        let _ = writeln!(out, "  {} {}: not proven", dist.name, dist.version);
+        if let Attribution::Unproven { reasons } = &a.attribution {
+            for reason in reasons {
+                let _ = writeln!(out, "    - {reason}");
+            }
+        }
+    }
+    for (dist, a) in inspection.dists().iter().zip(attributed) {
+        for problem in &a.problems {
+            let _ = writeln!(out, "  {} {}: {problem}", dist.name, dist.version);
+        }
+    }
     out
 }

@@ -21,7 +21,7 @@ use serde::Serialize;
 use uv_pep508::MarkerEnvironment;
 
 pub use locate::{EnvRequest, locate};
-pub use pyodide::PyodideRuntime;
+pub use pyodide::{PyodideRuntime, RuntimePackage};
 pub use pyvenv::PyvenvCfg;
 
 /// How the environment was named, which decides how it was read.

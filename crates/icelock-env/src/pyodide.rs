@@ -26,6 +26,33 @@ pub struct PyodideRuntime {
     pub abi_version: Option<String>,
 }
 
+/// One package of the runtime's own lock.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct RuntimePackage {
+    pub name: String,
+    pub version: String,
+    /// Relative to the lock's folder unless it holds `://` or starts with `/`.
+    pub file_name: String,
+    #[serde(default)]
+    pub sha256: String,
+    #[serde(default)]
+    pub install_dir: Option<String>,
+    #[serde(default)]
+    pub package_type: Option<String>,
+    #[serde(default)]
+    pub imports: Vec<String>,
+    #[serde(default)]
+    pub depends: Vec<String>,
+    #[serde(default)]
+    pub unvendored_tests: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct LockPackages {
+    #[serde(default)]
+    packages: std::collections::BTreeMap<String, RuntimePackage>,
+}
+
 #[derive(Deserialize)]
 struct LockHead {
     info: LockInfo,
@@ -68,6 +95,20 @@ impl PyodideRuntime {
             python: head.info.python,
             abi_version: head.info.abi_version,
         }))
+    }
+
+    /// The packages of the runtime's own lock, by canonical name.
+    pub fn packages(&self) -> Result<std::collections::BTreeMap<String, RuntimePackage>, EnvError> {
+        let bytes = std::fs::read(&self.lock).map_err(|source| EnvError::Io {
+            path: self.lock.clone(),
+            source,
+        })?;
+        let lock: LockPackages =
+            serde_json::from_slice(&bytes).map_err(|err| EnvError::Pyodide {
+                path: self.lock.clone(),
+                message: format!("pyodide-lock.json `packages` cannot be read: {err}"),
+            })?;
+        Ok(lock.packages)
     }
 
     /// The Emscripten version in dotted form (`5.0.3` from `emscripten_5_0_3`).

@@ -93,6 +93,8 @@ pub struct Fetched {
     pub body: Vec<u8>,
     /// 206 with this range, or `None` for a whole body.
     pub range: Option<Range<u64>>,
+    /// The file's total size, from Content-Range.
+    pub total: Option<u64>,
 }
 
 impl Fetched {
@@ -275,6 +277,28 @@ impl Client {
         Ok(fetched)
     }
 
+    /// The size of a remote file, from the total of a one-byte range answer (or the length of a
+    /// whole body, from a server that ignores Range; such a body is capped like a page).
+    pub async fn total_size(&self, url: &Url) -> Result<u64, FetchError> {
+        let fetched = self
+            .get(url, None, Some(0..1), self.options.max_page_bytes)
+            .await?
+            .ok_or_else(|| FetchError::Status {
+                url: redact(url),
+                status: 404,
+            })?;
+        match (fetched.range, fetched.total) {
+            (Some(_), Some(total)) => Ok(total),
+            (None, _) => Ok(fetched.body.len() as u64),
+            (Some(_), None) => Err(FetchError::BadRange {
+                url: redact(url),
+                start: 0,
+                end: 1,
+                answer: "a Content-Range without the total size".into(),
+            }),
+        }
+    }
+
     /// Streams a whole file through sha256: (hex digest, size). Never holds the file in memory.
     pub async fn hash(&self, url: &Url) -> Result<(String, u64), FetchError> {
         if url.scheme() == "file" {
@@ -360,23 +384,23 @@ impl Client {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(String::from);
-        let got_range = if response.status() == StatusCode::PARTIAL_CONTENT {
+        let (got_range, total) = if response.status() == StatusCode::PARTIAL_CONTENT {
             let header = response
                 .headers()
                 .get(header::CONTENT_RANGE)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
                 .to_string();
-            Some(
+            let (got, total) =
                 parse_content_range(&header).ok_or_else(|| FetchError::BadRange {
                     url: redact(url),
                     start: range.as_ref().map_or(0, |r| r.start),
                     end: range.as_ref().map_or(0, |r| r.end),
                     answer: format!("206 with Content-Range {header:?}"),
-                })?,
-            )
+                })?;
+            (Some(got), total)
         } else {
-            None
+            (None, None)
         };
         let body = read_capped(url, response, cap).await?;
         self.stats
@@ -387,6 +411,7 @@ impl Client {
             content_type,
             body,
             range: got_range,
+            total,
         }))
     }
 
@@ -533,13 +558,13 @@ async fn read_capped(
     Ok(body)
 }
 
-/// `bytes a-b/total` → `a..b+1`.
-fn parse_content_range(header: &str) -> Option<Range<u64>> {
+/// `bytes a-b/total` → (`a..b+1`, total; `*` when unknown).
+fn parse_content_range(header: &str) -> Option<(Range<u64>, Option<u64>)> {
     let spec = header.trim().strip_prefix("bytes ")?;
-    let (range, _total) = spec.split_once('/')?;
+    let (range, total) = spec.split_once('/')?;
     let (a, b) = range.split_once('-')?;
     let (a, b): (u64, u64) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
-    (b >= a).then_some(a..b + 1)
+    (b >= a).then_some((a..b + 1, total.trim().parse().ok()))
 }
 
 /// `file://` URLs: a file, or for a folder its `index.html` (as pip reads a local index).
@@ -590,6 +615,7 @@ fn read_file_url(
         content_type,
         body,
         range: range.map(|_| start..end),
+        total: Some(len),
     }))
 }
 
@@ -599,7 +625,11 @@ mod tests {
 
     #[test]
     fn content_range() {
-        assert_eq!(parse_content_range("bytes 0-99/1000"), Some(0..100));
+        assert_eq!(
+            parse_content_range("bytes 0-99/1000"),
+            Some((0..100, Some(1000)))
+        );
+        assert_eq!(parse_content_range("bytes 0-99/*"), Some((0..100, None)));
         assert_eq!(parse_content_range("bytes */1000"), None);
         assert_eq!(parse_content_range("bytes 9-3/10"), None);
     }

@@ -7,10 +7,14 @@
 
 pub mod client;
 pub mod config;
+pub mod lookup;
 mod netrc;
 pub mod simple;
 pub mod sparse_zip;
 pub mod wheel_name;
 
+pub use client::{Client, ClientOptions, FetchError};
+pub use config::{IndexArgs, IndexConfig, Location};
+pub use lookup::{Indexes, ListedFile, LookupError, ProjectFiles, WheelMembers};
 pub use simple::{CoreMetadataInfo, IndexFile, PageError, ProjectPage};
 pub use wheel_name::WheelName;

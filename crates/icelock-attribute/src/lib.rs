@@ -1,0 +1,675 @@
+//! Attribution: which exact artifact each installed distribution came from, and the proof.
+//!
+//! The evidence ladder, strongest first:
+//!
+//! 1. what the installer recorded: `direct_url.json` with a hash (pip), or the URL hashed once
+//!    (uv records none); micropip's `PYODIDE_URL` + `PYODIDE_SHA256`; for `pyodide.loadPackage`,
+//!    the runtime's own `pyodide-lock.json`. VCS, directory and editable installs are source
+//!    trees, attributed as such.
+//! 2. otherwise the configured indexes: the wheel whose name, version, build tag and *set* of
+//!    tags equal the installed `WHEEL`'s, proven by the installed METADATA's sha256 equalling the
+//!    index's PEP 658/714 hash, or the `.metadata` file's, or that of the METADATA read out of
+//!    the wheel through range requests. A wheel with the right tags but other METADATA was built
+//!    elsewhere (locally, from the sdist): that is never attributed to the index.
+//!
+//! And before any of it, the installed files must still match RECORD.
+//!
+//! Every result is data ([`Attributed`]); nothing here formats output.
+
+mod record_compare;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures_util::future::join_all;
+use icelock_dist::verify::Integrity;
+use icelock_dist::{InstalledDist, Source};
+use icelock_env::Environment;
+use icelock_index::lookup::project_of;
+use icelock_index::wheel_name::tag_set;
+use icelock_index::{Indexes, ListedFile, ProjectFiles, WheelName};
+use serde::Serialize;
+use uv_normalize::PackageName;
+
+/// How much to check beyond the METADATA hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Verify {
+    /// The installed METADATA's sha256 against the index (the default).
+    #[default]
+    Metadata,
+    /// Also the wheel's RECORD against the installed one.
+    Record,
+    /// Also download the whole wheel and hash it against the index's hash.
+    Hash,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub verify: Verify,
+}
+
+/// What established an artifact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProofKind {
+    /// `direct_url.json`'s archive hash, or the direct URL's bytes hashed.
+    DirectUrlHash,
+    /// micropip's `PYODIDE_URL` and `PYODIDE_SHA256`.
+    MicropipRecord,
+    /// The runtime's own `pyodide-lock.json` entry, at the installed version.
+    PyodideLock,
+    /// The index's PEP 658/714 METADATA hash equals the installed METADATA's sha256.
+    CoreMetadataHash,
+    /// The index's `.metadata` file hashes to the installed METADATA's sha256.
+    MetadataFile,
+    /// The METADATA inside the wheel, read with range requests, equals the installed one.
+    WheelMetadata,
+    /// As above, and the wheel's RECORD equals the installed RECORD.
+    WheelRecord,
+    /// As above, and the whole wheel hashes to the index's sha256.
+    WheelHash,
+}
+
+/// The exact file a distribution came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Artifact {
+    pub filename: String,
+    /// Credentials removed.
+    pub url: String,
+    pub sha256: String,
+    pub size: Option<u64>,
+    pub upload_time: Option<String>,
+    /// The index or find-links location that lists it (credentials removed).
+    pub index: Option<String>,
+}
+
+/// The verdict for one distribution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Attribution {
+    /// From an index (or find-links), proven.
+    Index {
+        #[serde(flatten)]
+        artifact: Artifact,
+        proof: ProofKind,
+    },
+    /// A URL or local archive, as `direct_url.json` records it.
+    Url {
+        #[serde(flatten)]
+        artifact: Artifact,
+        proof: ProofKind,
+    },
+    Micropip {
+        #[serde(flatten)]
+        artifact: Artifact,
+        proof: ProofKind,
+    },
+    /// A package of the Pyodide runtime's own lock.
+    Pyodide {
+        #[serde(flatten)]
+        artifact: Artifact,
+        proof: ProofKind,
+    },
+    Vcs {
+        url: String,
+        vcs: String,
+        commit_id: Option<String>,
+        requested_revision: Option<String>,
+        subdirectory: Option<String>,
+    },
+    Directory {
+        url: String,
+        path: Option<std::path::PathBuf>,
+        subdirectory: Option<String>,
+    },
+    Editable {
+        url: String,
+        path: Option<std::path::PathBuf>,
+    },
+    /// Not proven; the reasons say why and what to do.
+    Unproven { reasons: Vec<String> },
+}
+
+impl Attribution {
+    pub fn is_proven(&self) -> bool {
+        !matches!(self, Self::Unproven { .. })
+    }
+
+    pub fn artifact(&self) -> Option<(&Artifact, ProofKind)> {
+        match self {
+            Self::Index { artifact, proof }
+            | Self::Url { artifact, proof }
+            | Self::Micropip { artifact, proof }
+            | Self::Pyodide { artifact, proof } => Some((artifact, *proof)),
+            _ => None,
+        }
+    }
+}
+
+/// One distribution's attribution, with problems worth a person's attention even when proven.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attributed {
+    pub attribution: Attribution,
+    pub problems: Vec<String>,
+}
+
+impl Attributed {
+    fn unproven(reasons: Vec<String>) -> Self {
+        Self {
+            attribution: Attribution::Unproven { reasons },
+            problems: Vec::new(),
+        }
+    }
+}
+
+/// What an index lookup is needed for.
+fn needs_index(dist: &InstalledDist) -> bool {
+    matches!(dist.source, Source::Index) && dist.wheel.is_some() && dist.metadata_sha256.is_some()
+}
+
+/// Attributes every distribution; the result is in the order of `dists`.
+pub async fn attribute(
+    env: &Environment,
+    dists: &[InstalledDist],
+    integrity: &[Integrity],
+    indexes: &Indexes,
+    options: &Options,
+) -> Vec<Attributed> {
+    // One lookup per project, all at once.
+    let names: BTreeSet<&PackageName> = dists
+        .iter()
+        .zip(integrity)
+        .filter(|(d, i)| needs_index(d) && i.problems.is_empty())
+        .map(|(d, _)| &d.name)
+        .collect();
+    let looked_up = join_all(
+        names
+            .iter()
+            .map(|name| async move { ((*name).clone(), indexes.project_files(name).await) }),
+    )
+    .await;
+    let files: BTreeMap<PackageName, ProjectFiles> = looked_up.into_iter().collect();
+    let runtime_lock = env.pyodide.as_ref().map(|runtime| runtime.packages());
+
+    join_all(dists.iter().zip(integrity).map(|(dist, integrity)| {
+        let files = files.get(&dist.name);
+        let runtime_lock = runtime_lock.as_ref();
+        async move {
+            if !integrity.problems.is_empty() {
+                return modified(dist, integrity);
+            }
+            match &dist.source {
+                Source::Index if needs_index(dist) => {
+                    let empty = ProjectFiles::default();
+                    from_index(dist, files.unwrap_or(&empty), indexes, options).await
+                }
+                Source::Index => Attributed::unproven(vec![format!(
+                    "{} has no WHEEL or METADATA to match against an index; reinstall it: pip install --force-reinstall --no-deps {}=={}",
+                    dist.location.display(),
+                    dist.name,
+                    dist.version
+                )]),
+                Source::EggInfo => Attributed::unproven(vec![format!(
+                    "a legacy .egg-info install ({}): it has no RECORD and no wheel tags, so no file can be proven to be it; reinstall it as a wheel: pip install --force-reinstall --no-deps {}=={}",
+                    dist.location.display(),
+                    dist.name,
+                    dist.version
+                )]),
+                Source::Url { url, hash, .. } => from_direct_url(dist, url, hash.as_deref(), indexes).await,
+                Source::Micropip { url, sha256, .. } => match sha256 {
+                    Some(sha256) => Attributed {
+                        attribution: Attribution::Micropip {
+                            artifact: Artifact {
+                                filename: last_segment(url),
+                                url: url.clone(),
+                                sha256: sha256.to_ascii_lowercase(),
+                                size: None,
+                                upload_time: None,
+                                index: None,
+                            },
+                            proof: ProofKind::MicropipRecord,
+                        },
+                        problems: Vec::new(),
+                    },
+                    None => Attributed::unproven(vec![format!(
+                        "micropip recorded the URL {url} but no PYODIDE_SHA256"
+                    )]),
+                },
+                Source::Pyodide { channel } => from_runtime_lock(dist, channel, runtime_lock),
+                Source::Vcs {
+                    url,
+                    vcs,
+                    commit_id,
+                    requested_revision,
+                    subdirectory,
+                } => Attributed {
+                    attribution: Attribution::Vcs {
+                        url: url.clone(),
+                        vcs: vcs.clone(),
+                        commit_id: commit_id.clone(),
+                        requested_revision: requested_revision.clone(),
+                        subdirectory: subdirectory.clone(),
+                    },
+                    problems: Vec::new(),
+                },
+                Source::Directory {
+                    url,
+                    path,
+                    subdirectory,
+                } => Attributed {
+                    attribution: Attribution::Directory {
+                        url: url.clone(),
+                        path: path.clone(),
+                        subdirectory: subdirectory.clone(),
+                    },
+                    problems: Vec::new(),
+                },
+                Source::Editable { url, path } => Attributed {
+                    attribution: Attribution::Editable {
+                        url: url.clone(),
+                        path: path.clone(),
+                    },
+                    problems: Vec::new(),
+                },
+            }
+        }
+    }))
+    .await
+}
+
+fn reinstall_hint(dist: &InstalledDist) -> String {
+    format!(
+        "pip install --force-reinstall --no-deps {}=={}",
+        dist.name, dist.version
+    )
+}
+
+fn modified(dist: &InstalledDist, integrity: &Integrity) -> Attributed {
+    let shown: Vec<String> = integrity
+        .problems
+        .iter()
+        .take(5)
+        .map(ToString::to_string)
+        .collect();
+    let more = integrity.problems.len().saturating_sub(shown.len());
+    let mut reason = format!(
+        "its installed files no longer match RECORD, so no artifact can be proven to be what is installed: {}",
+        shown.join("; ")
+    );
+    if more > 0 {
+        reason.push_str(&format!("; and {more} more"));
+    }
+    reason.push_str(&format!(
+        ". Restore it with `{}`, or run `icelock check` for the full list",
+        reinstall_hint(dist)
+    ));
+    Attributed::unproven(vec![reason])
+}
+
+fn last_segment(url: &str) -> String {
+    url.split(['#', '?'])
+        .next()
+        .unwrap_or_default()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn from_direct_url(
+    dist: &InstalledDist,
+    url: &str,
+    hash: Option<&str>,
+    indexes: &Indexes,
+) -> Attributed {
+    let artifact = |sha256: String, size: Option<u64>| Artifact {
+        filename: last_segment(url),
+        url: url.to_string(),
+        sha256,
+        size,
+        upload_time: None,
+        index: None,
+    };
+    if let Some(("sha256", hex)) = hash.and_then(|h| h.split_once('=')) {
+        return Attributed {
+            attribution: Attribution::Url {
+                artifact: artifact(hex.to_ascii_lowercase(), None),
+                proof: ProofKind::DirectUrlHash,
+            },
+            problems: Vec::new(),
+        };
+    }
+    // uv records no hash (and pip may record another algorithm): hash the URL's bytes once.
+    let parsed = match url::Url::parse(url) {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            return Attributed::unproven(vec![format!(
+                "direct_url.json holds {url:?}, which is not a URL ({err})"
+            )]);
+        }
+    };
+    match indexes.client().hash(&parsed).await {
+        Ok((sha256, size)) => Attributed {
+            attribution: Attribution::Url {
+                artifact: artifact(sha256, Some(size)),
+                proof: ProofKind::DirectUrlHash,
+            },
+            problems: Vec::new(),
+        },
+        Err(err) => Attributed::unproven(vec![format!(
+            "installed from {url}, with no hash recorded, and that URL cannot be read now to hash it: {err}; put the file back, or reinstall {} from an index: {}",
+            dist.name,
+            reinstall_hint(dist)
+        )]),
+    }
+}
+
+fn from_runtime_lock(
+    dist: &InstalledDist,
+    channel: &str,
+    runtime_lock: Option<
+        &Result<BTreeMap<String, icelock_env::RuntimePackage>, icelock_env::EnvError>,
+    >,
+) -> Attributed {
+    let packages = match runtime_lock {
+        None => {
+            return Attributed::unproven(vec![format!(
+                "loaded by pyodide.loadPackage from {channel:?}, but this environment has no Pyodide runtime to look it up in"
+            )]);
+        }
+        Some(Err(err)) => return Attributed::unproven(vec![err.to_string()]),
+        Some(Ok(packages)) => packages,
+    };
+    let Some(entry) = packages.get(dist.name.as_ref()) else {
+        return Attributed::unproven(vec![format!(
+            "loaded by pyodide.loadPackage, but the runtime's pyodide-lock.json has no package {}",
+            dist.name
+        )]);
+    };
+    if entry.version != dist.version.to_string() {
+        return Attributed::unproven(vec![format!(
+            "loaded by pyodide.loadPackage at {}, but the runtime's pyodide-lock.json has {} {}",
+            dist.version, dist.name, entry.version
+        )]);
+    }
+    Attributed {
+        attribution: Attribution::Pyodide {
+            artifact: Artifact {
+                filename: last_segment(&entry.file_name),
+                url: entry.file_name.clone(),
+                sha256: entry.sha256.to_ascii_lowercase(),
+                size: None,
+                upload_time: None,
+                index: None,
+            },
+            proof: ProofKind::PyodideLock,
+        },
+        problems: Vec::new(),
+    }
+}
+
+/// The outcome of trying to prove one candidate.
+enum Trial {
+    Proven {
+        proof: ProofKind,
+        sha256: String,
+    },
+    /// The candidate's METADATA is another file: not what is installed.
+    Differs {
+        index_sha256: String,
+    },
+    /// The check could not be made (network, broken file).
+    Failed(String),
+}
+
+async fn from_index(
+    dist: &InstalledDist,
+    files: &ProjectFiles,
+    indexes: &Indexes,
+    options: &Options,
+) -> Attributed {
+    let wheel = dist.wheel.as_ref().expect("checked by needs_index");
+    let installed_tags = tag_set(&wheel.tags);
+    let installed_metadata = hex::encode(dist.metadata_sha256.expect("checked by needs_index"));
+
+    let same_version = |f: &&ListedFile| {
+        WheelName::parse(&f.file.filename)
+            .is_some_and(|w| w.name == dist.name && w.version == dist.version)
+    };
+    let candidates: Vec<&ListedFile> = files
+        .files
+        .iter()
+        .filter(same_version)
+        .filter(|f| {
+            let w = WheelName::parse(&f.file.filename).expect("parsed above");
+            w.build.as_deref() == wheel.build.as_deref() && w.tags == installed_tags
+        })
+        .collect();
+    let sdist = files.files.iter().find(|f| {
+        !f.file.filename.ends_with(".whl")
+            && project_of(&f.file.filename).is_some_and(|p| p == dist.name)
+            && sdist_version(&f.file.filename).is_some_and(|v| v == dist.version.to_string())
+    });
+
+    if candidates.is_empty() {
+        let mut reasons = Vec::new();
+        let other_wheels: Vec<&str> = files
+            .files
+            .iter()
+            .filter(same_version)
+            .map(|f| f.file.filename.as_str())
+            .collect();
+        let searched = indexes.searched().join(", ");
+        if !other_wheels.is_empty() {
+            reasons.push(format!(
+                "no wheel of {} {} on {searched} has the installed tags {{{}}}{}; it has {}",
+                dist.name,
+                dist.version,
+                installed_tags
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                wheel
+                    .build
+                    .as_deref()
+                    .map(|b| format!(" and build tag {b}"))
+                    .unwrap_or_default(),
+                other_wheels.join(", ")
+            ));
+        } else {
+            reasons.push(format!(
+                "no wheel of {} {} is on {searched}",
+                dist.name, dist.version
+            ));
+        }
+        reasons.extend(built_locally_hint(dist, sdist));
+        reasons.extend(
+            files
+                .errors
+                .iter()
+                .map(|e| format!("an index could not be read: {e}")),
+        );
+        return Attributed::unproven(reasons);
+    }
+
+    let trials = join_all(
+        candidates
+            .iter()
+            .map(|c| prove(dist, c, &installed_metadata, indexes, options)),
+    )
+    .await;
+    let mut proven: Vec<(&ListedFile, ProofKind, String)> = Vec::new();
+    let mut differs = Vec::new();
+    let mut failed = Vec::new();
+    for (candidate, trial) in candidates.iter().zip(trials) {
+        match trial {
+            Trial::Proven { proof, sha256 } => proven.push((candidate, proof, sha256)),
+            Trial::Differs { index_sha256 } => differs.push((candidate, index_sha256)),
+            Trial::Failed(message) => failed.push(format!(
+                "{} on {}: {message}",
+                candidate.file.filename, candidate.index
+            )),
+        }
+    }
+    if let Some((chosen, proof, sha256)) = proven.first() {
+        let mut problems = Vec::new();
+        for (other, _, other_sha) in proven.iter().skip(1) {
+            if other_sha != sha256 {
+                problems.push(format!(
+                    "{} is on {} and on {} with different file hashes ({} and {}), though both have the installed METADATA: the lock uses the first",
+                    chosen.file.filename, chosen.index, other.index, sha256, other_sha
+                ));
+            }
+        }
+        return Attributed {
+            attribution: Attribution::Index {
+                artifact: Artifact {
+                    filename: chosen.file.filename.clone(),
+                    url: icelock_index::config::redact(&chosen.file.url),
+                    sha256: sha256.clone(),
+                    size: chosen.file.size,
+                    upload_time: chosen.file.upload_time.clone(),
+                    index: Some(chosen.index.clone()),
+                },
+                proof: *proof,
+            },
+            problems,
+        };
+    }
+    let mut reasons = Vec::new();
+    for (candidate, index_sha256) in &differs {
+        reasons.push(format!(
+            "the wheel {} on {} has the installed tags, but its METADATA differs (sha256 {index_sha256}, installed {installed_metadata}): the installed copy was not installed from it",
+            candidate.file.filename, candidate.index
+        ));
+    }
+    if !differs.is_empty() {
+        reasons.extend(built_locally_hint(dist, sdist));
+    }
+    reasons.extend(failed);
+    Attributed::unproven(reasons)
+}
+
+fn sdist_version(filename: &str) -> Option<String> {
+    let stem = [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
+        .iter()
+        .find_map(|ext| filename.strip_suffix(ext))?;
+    stem.rsplit_once('-').map(|(_, v)| v.to_string())
+}
+
+fn built_locally_hint(dist: &InstalledDist, sdist: Option<&ListedFile>) -> Vec<String> {
+    let mut hints = Vec::new();
+    let by = if dist.built_by_uv {
+        "uv built it from source (it left uv_build.json)"
+    } else {
+        "it was most likely built locally"
+    };
+    match sdist {
+        Some(sdist) => hints.push(format!(
+            "{by}, from the sdist {} on {}; install the index's wheel instead (pip install --force-reinstall --no-deps --only-binary :all: {}=={}) if there is one for this platform",
+            sdist.file.filename, sdist.index, dist.name, dist.version
+        )),
+        None if dist.built_by_uv => hints.push(by.to_string()),
+        None => {}
+    }
+    hints
+}
+
+async fn prove(
+    dist: &InstalledDist,
+    candidate: &ListedFile,
+    installed_metadata: &str,
+    indexes: &Indexes,
+    options: &Options,
+) -> Trial {
+    let file = &candidate.file;
+    let dist_info = dist
+        .location
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let metadata_member = format!("{dist_info}/METADATA");
+    let record_member = format!("{dist_info}/RECORD");
+
+    // Step 1: the METADATA hash, by the cheapest route the index offers.
+    let mut proof = None;
+    let mut members = None;
+    if let Some(index_hash) = file.core_metadata.sha256() {
+        if index_hash != installed_metadata {
+            return Trial::Differs {
+                index_sha256: index_hash.to_string(),
+            };
+        }
+        proof = Some(ProofKind::CoreMetadataHash);
+    }
+    if proof.is_none() {
+        // The mirror these machines reach serves `.metadata` for some files without saying so.
+        if let Ok(Some(bytes)) = indexes.metadata_file(file).await {
+            let sha = sha256_hex(&bytes);
+            if sha != installed_metadata {
+                return Trial::Differs { index_sha256: sha };
+            }
+            proof = Some(ProofKind::MetadataFile);
+        }
+    }
+    if proof.is_none() || options.verify >= Verify::Record {
+        let wanted = vec![metadata_member.clone(), record_member.clone()];
+        match indexes.wheel_members(file, &wanted).await {
+            Ok(read) => {
+                let Some(metadata) = read.members.get(&metadata_member) else {
+                    return Trial::Failed(format!("the wheel has no {metadata_member}"));
+                };
+                let sha = sha256_hex(metadata);
+                if sha != installed_metadata {
+                    return Trial::Differs { index_sha256: sha };
+                }
+                proof.get_or_insert(ProofKind::WheelMetadata);
+                members = Some(read);
+            }
+            Err(err) => return Trial::Failed(err.to_string()),
+        }
+    }
+    if options.verify >= Verify::Record {
+        let Some(wheel_record) = members.as_ref().and_then(|m| m.members.get(&record_member))
+        else {
+            return Trial::Failed(format!("the wheel has no {record_member}"));
+        };
+        if let Err(diff) = record_compare::compare(dist, wheel_record) {
+            return Trial::Failed(format!(
+                "the wheel's RECORD differs from the installed one: {diff}"
+            ));
+        }
+        proof = Some(ProofKind::WheelRecord);
+    }
+
+    // Step 2: the file's own hash, which the lock records.
+    let listed = file.sha256().map(str::to_string);
+    let sha256 = match listed {
+        Some(listed) if options.verify < Verify::Hash => listed,
+        listed => match indexes.client().hash(&file.url).await {
+            Ok((sha, _)) => {
+                if let Some(listed) = &listed
+                    && &sha != listed
+                {
+                    return Trial::Failed(format!(
+                        "the file hashes to {sha}, but the index lists {listed}: the index or the file is corrupt"
+                    ));
+                }
+                if options.verify >= Verify::Hash {
+                    proof = Some(ProofKind::WheelHash);
+                }
+                sha
+            }
+            Err(err) => return Trial::Failed(format!("cannot hash the file: {err}")),
+        },
+    };
+    Trial::Proven {
+        proof: proof.expect("set by every path above"),
+        sha256,
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

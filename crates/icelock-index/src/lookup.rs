@@ -1,0 +1,350 @@
+//! The configured indexes as one thing to ask: "which files does project X have, where?",
+//! "what is this file's METADATA?", "what are these members of this wheel?".
+//!
+//! Every project page is fetched once per index per run (callers ask once per project), find-
+//! links locations once per run whatever the project, and all of it concurrently up to the
+//! client's limit.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures_util::future::join_all;
+use tokio::sync::OnceCell;
+use url::Url;
+use uv_normalize::PackageName;
+
+use crate::client::{Client, FetchError, Fetched};
+use crate::config::{IndexConfig, Location, redact};
+use crate::simple::{self, IndexFile, PageError, ProjectPage};
+use crate::sparse_zip::{Attempt, SparseFile, read_member};
+
+/// A file together with the index (or find-links location) that listed it.
+#[derive(Debug, Clone)]
+pub struct ListedFile {
+    pub file: IndexFile,
+    /// The index root or find-links location, redacted.
+    pub index: String,
+}
+
+/// Why a location could not be read for a project. Messages never hold credentials.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("{url}: {source}")]
+    Page {
+        url: String,
+        #[source]
+        source: PageError,
+    },
+    #[error("{url}: {message}")]
+    Wheel { url: String, message: String },
+}
+
+/// What a project's lookup found: files, and the locations that failed.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectFiles {
+    pub files: Vec<ListedFile>,
+    pub errors: Vec<LookupError>,
+}
+
+/// Members read out of a remote wheel.
+#[derive(Debug, Clone, Default)]
+pub struct WheelMembers {
+    pub members: BTreeMap<String, Vec<u8>>,
+    /// Bytes transferred to read them.
+    pub fetched: u64,
+    /// Whether the server ignored Range and sent the whole file.
+    pub whole_file: bool,
+}
+
+#[derive(Clone)]
+pub struct Indexes {
+    client: Client,
+    config: Arc<IndexConfig>,
+    find_links: Arc<Vec<OnceCell<Result<ProjectPage, LookupError>>>>,
+}
+
+impl Indexes {
+    pub fn new(client: Client, config: IndexConfig) -> Self {
+        let find_links = config.find_links.iter().map(|_| OnceCell::new()).collect();
+        Self {
+            client,
+            config: Arc::new(config),
+            find_links: Arc::new(find_links),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn config(&self) -> &IndexConfig {
+        &self.config
+    }
+
+    /// The redacted locations searched, for messages.
+    pub fn searched(&self) -> Vec<String> {
+        self.config
+            .indexes
+            .iter()
+            .chain(&self.config.find_links)
+            .map(Location::redacted)
+            .collect()
+    }
+
+    /// Every file of `name` on every configured index and find-links location, in configuration
+    /// order (primary index first).
+    pub async fn project_files(&self, name: &PackageName) -> ProjectFiles {
+        let pages = self.config.indexes.iter().map(|index| async move {
+            let result: Result<Option<ProjectPage>, LookupError> =
+                self.project_page(&index.url, name).await;
+            (index.redacted(), result)
+        });
+        let links = self
+            .config
+            .find_links
+            .iter()
+            .zip(self.find_links.iter())
+            .map(|(loc, cell)| async move {
+                let page: Result<Option<ProjectPage>, LookupError> = cell
+                    .get_or_init(|| async { self.find_links_page(&loc.url).await })
+                    .await
+                    .clone()
+                    .map(Some);
+                (loc.redacted(), page)
+            });
+        let (pages, links): (Vec<_>, Vec<_>) = tokio::join!(join_all(pages), join_all(links));
+        let mut out = ProjectFiles::default();
+        for (index, result) in pages.into_iter().chain(links) {
+            match result {
+                Ok(Some(page)) => out.files.extend(
+                    page.files
+                        .into_iter()
+                        .filter(|f| project_of(&f.filename).is_some_and(|p| &p == name))
+                        .map(|file| ListedFile {
+                            file,
+                            index: index.clone(),
+                        }),
+                ),
+                Ok(None) => {}
+                Err(err) => out.errors.push(err),
+            }
+        }
+        out
+    }
+
+    async fn project_page(
+        &self,
+        root: &Url,
+        name: &PackageName,
+    ) -> Result<Option<ProjectPage>, LookupError> {
+        let mut root = root.clone();
+        if !root.path().ends_with('/') {
+            root.set_path(&format!("{}/", root.path()));
+        }
+        let url = root
+            .join(&format!("{name}/"))
+            .map_err(|e| LookupError::Page {
+                url: redact(&root),
+                source: PageError::BadUrl {
+                    filename: name.to_string(),
+                    message: e.to_string(),
+                },
+            })?;
+        let Some(fetched) = self.client.get_page(&url).await? else {
+            return Ok(None);
+        };
+        parse_page(&fetched).map(Some)
+    }
+
+    async fn find_links_page(&self, url: &Url) -> Result<ProjectPage, LookupError> {
+        if url.scheme() == "file"
+            && let Ok(dir) = url.to_file_path()
+            && dir.is_dir()
+            && !dir.join("index.html").is_file()
+        {
+            return Ok(list_folder(&dir));
+        }
+        match self.client.get_page(url).await? {
+            Some(fetched) => parse_page(&fetched),
+            None => Ok(ProjectPage::default()),
+        }
+    }
+
+    /// The PEP 658 metadata file of `file`, or `None` where the index has none.
+    pub async fn metadata_file(&self, file: &IndexFile) -> Result<Option<Vec<u8>>, LookupError> {
+        if file.url.scheme() == "file" && !file.core_metadata.is_available() {
+            // A folder of wheels has no .metadata files beside them; reading the wheel is cheap.
+            return Ok(None);
+        }
+        let cap = self.client.options().max_metadata_bytes;
+        Ok(self
+            .client
+            .get_small(&file.metadata_url(), cap)
+            .await?
+            .map(|f| f.body))
+    }
+
+    /// Reads members of a wheel (by exact path inside the zip) through range requests.
+    pub async fn wheel_members(
+        &self,
+        file: &IndexFile,
+        names: &[String],
+    ) -> Result<WheelMembers, LookupError> {
+        let cap = self.client.options().max_metadata_bytes;
+        let url = &file.url;
+        let size = match file.size {
+            Some(size) => size,
+            None => self.content_length(url).await?,
+        };
+        let mut sparse = SparseFile::new(size);
+        let tail = sparse.tail();
+        let mut members = WheelMembers::default();
+        self.fetch_into(&mut sparse, url, tail, &mut members)
+            .await?;
+        for round in 0.. {
+            if round > 16 {
+                return Err(LookupError::Wheel {
+                    url: redact(url),
+                    message: "the zip needs more than 16 range requests to read two members: not a wheel as built by any tool".into(),
+                });
+            }
+            let attempt = sparse.attempt(|archive| {
+                let mut found = BTreeMap::new();
+                for name in names {
+                    if let Some(bytes) = read_member(archive, name, cap)? {
+                        found.insert(name.clone(), bytes);
+                    }
+                }
+                Ok(found)
+            });
+            match attempt {
+                Attempt::Done(found) => {
+                    members.members = found;
+                    return Ok(members);
+                }
+                Attempt::Need(range) => {
+                    self.fetch_into(&mut sparse, url, range, &mut members)
+                        .await?;
+                }
+                Attempt::Failed(err) => {
+                    return Err(LookupError::Wheel {
+                        url: redact(url),
+                        message: format!("not a readable zip: {err}"),
+                    });
+                }
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// Fetches `range` into `sparse` (or the whole file, when the server ignores Range).
+    async fn fetch_into(
+        &self,
+        sparse: &mut SparseFile,
+        url: &Url,
+        range: std::ops::Range<u64>,
+        members: &mut WheelMembers,
+    ) -> Result<(), LookupError> {
+        // A wheel sent whole (Range ignored) is bounded by the page's size plus slack.
+        let cap = sparse.size().max(range.end - range.start) + 1024;
+        let fetched: Fetched = self.client.get_range(url, range.clone(), cap).await?;
+        members.fetched += fetched.body.len() as u64;
+        match fetched.range {
+            Some(got) => {
+                sparse.insert(got.start, fetched.body);
+                Ok(())
+            }
+            None => {
+                if fetched.body.len() as u64 != sparse.size() {
+                    return Err(LookupError::Wheel {
+                        url: redact(url),
+                        message: format!(
+                            "the server ignored Range and sent {} bytes, but the index says the file has {}",
+                            fetched.body.len(),
+                            sparse.size()
+                        ),
+                    });
+                }
+                members.whole_file = true;
+                sparse.insert(0, fetched.body);
+                Ok(())
+            }
+        }
+    }
+
+    /// The size of a file whose page did not say (PEP 503 pages never do): a one-byte range
+    /// answer carries the total in Content-Range.
+    async fn content_length(&self, url: &Url) -> Result<u64, LookupError> {
+        if url.scheme() == "file" {
+            let path = url.to_file_path().map_err(|_| LookupError::Wheel {
+                url: redact(url),
+                message: "not a local path".into(),
+            })?;
+            return std::fs::metadata(&path)
+                .map(|m| m.len())
+                .map_err(|e| LookupError::Wheel {
+                    url: redact(url),
+                    message: e.to_string(),
+                });
+        }
+        let total = self.client.total_size(url).await?;
+        Ok(total)
+    }
+}
+
+fn parse_page(fetched: &Fetched) -> Result<ProjectPage, LookupError> {
+    let result = if fetched.is_simple_json() {
+        simple::parse_json(&fetched.body, &fetched.url)
+    } else {
+        simple::parse_html(&String::from_utf8_lossy(&fetched.body), &fetched.url)
+    };
+    result.map_err(|source| LookupError::Page {
+        url: redact(&fetched.url),
+        source,
+    })
+}
+
+/// A local find-links folder: its wheels and sdists, with no hashes (they are hashed when used).
+fn list_folder(dir: &std::path::Path) -> ProjectPage {
+    let mut files: Vec<IndexFile> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let filename = entry.file_name().to_string_lossy().into_owned();
+            let is_dist = filename.ends_with(".whl")
+                || filename.ends_with(".tar.gz")
+                || filename.ends_with(".zip");
+            if !is_dist || !entry.path().is_file() {
+                return None;
+            }
+            Some(IndexFile {
+                url: Url::from_file_path(entry.path()).ok()?,
+                size: entry.metadata().ok().map(|m| m.len()),
+                filename,
+                hashes: BTreeMap::new(),
+                requires_python: None,
+                core_metadata: Default::default(),
+                yanked: None,
+                upload_time: None,
+            })
+        })
+        .collect();
+    files.sort_by(|a, b| a.filename.cmp(&b.filename));
+    ProjectPage { files }
+}
+
+/// The normalised project a distribution file belongs to: a wheel by its name field, an sdist
+/// by everything before its last dash.
+pub fn project_of(filename: &str) -> Option<PackageName> {
+    if let Some(wheel) = crate::WheelName::parse(filename) {
+        return Some(wheel.name);
+    }
+    let stem = [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
+        .iter()
+        .find_map(|ext| filename.strip_suffix(ext))?;
+    let (name, _version) = stem.rsplit_once('-')?;
+    name.parse().ok()
+}
