@@ -77,9 +77,15 @@ struct LockArgs {
     /// An extra CA bundle (PEM), on top of the system trust store.
     #[arg(long, value_name = "FILE")]
     cert: Option<PathBuf>,
-    /// Make no network request.
+    /// Make no network request: use only cached pages and facts.
     #[arg(long)]
     offline: bool,
+    /// The cache folder (default: the platform's cache folder, or $ICELOCK_CACHE_DIR).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Neither read nor write the cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    no_cache: bool,
     /// Log each request on stderr.
     #[arg(short, long)]
     verbose: bool,
@@ -187,6 +193,13 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
         trusted_hosts: config.trusted_hosts.clone(),
         cert: config.cert.clone(),
         verbose: args.verbose,
+        cache_dir: if args.no_cache {
+            None
+        } else {
+            args.cache_dir
+                .clone()
+                .or_else(|| icelock_index::cache::Cache::default_dir(&var))
+        },
         ..icelock_index::ClientOptions::default()
     };
     let verify = match args.verify {

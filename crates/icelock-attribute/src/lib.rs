@@ -69,6 +69,37 @@ pub enum ProofKind {
     WheelHash,
 }
 
+impl ProofKind {
+    const ALL: [ProofKind; 8] = [
+        Self::DirectUrlHash,
+        Self::MicropipRecord,
+        Self::PyodideLock,
+        Self::CoreMetadataHash,
+        Self::MetadataFile,
+        Self::WheelMetadata,
+        Self::WheelRecord,
+        Self::WheelHash,
+    ];
+
+    /// The name used in reports (and in the cache).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DirectUrlHash => "direct-url-hash",
+            Self::MicropipRecord => "micropip-record",
+            Self::PyodideLock => "pyodide-lock",
+            Self::CoreMetadataHash => "core-metadata-hash",
+            Self::MetadataFile => "metadata-file",
+            Self::WheelMetadata => "wheel-metadata",
+            Self::WheelRecord => "wheel-record",
+            Self::WheelHash => "wheel-hash",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
 /// The exact file a distribution came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Artifact {
@@ -591,6 +622,26 @@ async fn prove(
     let metadata_member = format!("{dist_info}/METADATA");
     let record_member = format!("{dist_info}/RECORD");
 
+    // Step 0: a wheel with this sha256 was proven before; its METADATA cannot have changed.
+    let listed = file.sha256().map(str::to_string);
+    let cache = indexes.client().cache();
+    if options.verify == Verify::Metadata
+        && let (Some(cache), Some(sha)) = (cache, &listed)
+        && let Some(facts) = cache.wheel_facts(sha)
+    {
+        if facts.metadata_sha256 != installed_metadata {
+            return Trial::Differs {
+                index_sha256: facts.metadata_sha256,
+            };
+        }
+        if let Some(proof) = ProofKind::from_name(&facts.proof) {
+            return Trial::Proven {
+                proof,
+                sha256: sha.clone(),
+            };
+        }
+    }
+
     // Step 1: the METADATA hash, by the cheapest route the index offers.
     let mut proof = None;
     let mut members = None;
@@ -643,7 +694,6 @@ async fn prove(
     }
 
     // Step 2: the file's own hash, which the lock records.
-    let listed = file.sha256().map(str::to_string);
     let sha256 = match listed {
         Some(listed) if options.verify < Verify::Hash => listed,
         listed => match indexes.client().hash(&file.url).await {
@@ -663,13 +713,54 @@ async fn prove(
             Err(err) => return Trial::Failed(format!("cannot hash the file: {err}")),
         },
     };
-    Trial::Proven {
-        proof: proof.expect("set by every path above"),
-        sha256,
+    let proof = proof.expect("set by every path above");
+    if let Some(cache) = cache
+        && matches!(
+            proof,
+            ProofKind::CoreMetadataHash | ProofKind::MetadataFile | ProofKind::WheelMetadata
+        )
+    {
+        cache.store_wheel_facts(
+            &sha256,
+            &icelock_index::cache::WheelFacts {
+                metadata_sha256: installed_metadata.to_string(),
+                proof: proof.name().to_string(),
+            },
+        );
     }
+    Trial::Proven { proof, sha256 }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proof_names_are_the_serialized_names() {
+        for proof in ProofKind::ALL {
+            assert_eq!(
+                serde_json::to_string(&proof).unwrap(),
+                format!("\"{}\"", proof.name())
+            );
+            assert_eq!(ProofKind::from_name(proof.name()), Some(proof));
+        }
+    }
+
+    #[test]
+    fn file_names_from_urls() {
+        assert_eq!(
+            last_segment("https://h/a/b/x-1.0-py3-none-any.whl#sha256=ab"),
+            "x-1.0-py3-none-any.whl"
+        );
+        assert_eq!(last_segment("file:///w/x.tar.gz?x=1"), "x.tar.gz");
+        assert_eq!(
+            sdist_version("demo_pkg-1.0.post1.tar.gz").as_deref(),
+            Some("1.0.post1")
+        );
+    }
 }

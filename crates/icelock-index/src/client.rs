@@ -15,6 +15,7 @@ use sha2::Digest;
 use tokio::sync::Semaphore;
 use url::Url;
 
+use crate::cache::{Cache, PageEntry};
 use crate::config::redact;
 
 const SIMPLE_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
@@ -39,6 +40,8 @@ pub struct ClientOptions {
     pub max_metadata_bytes: u64,
     /// Log each request to stderr (`-v`).
     pub verbose: bool,
+    /// Where pages and wheel facts are cached; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for ClientOptions {
@@ -54,6 +57,7 @@ impl Default for ClientOptions {
             max_page_bytes: 64 * 1024 * 1024,
             max_metadata_bytes: 16 * 1024 * 1024,
             verbose: false,
+            cache_dir: None,
         }
     }
 }
@@ -71,7 +75,7 @@ pub enum FetchError {
     Insecure { url: String },
     #[error("{url}: the answer is larger than the {limit} bytes allowed")]
     TooLarge { url: String, limit: u64 },
-    #[error("{url}: not fetched: --offline")]
+    #[error("{url}: not in the cache, and --offline forbids fetching it")]
     Offline { url: String },
     #[error("{url}: {message}")]
     File { url: String, message: String },
@@ -95,6 +99,24 @@ pub struct Fetched {
     pub range: Option<Range<u64>>,
     /// The file's total size, from Content-Range.
     pub total: Option<u64>,
+    /// Cache validators the server sent.
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// The server answered 304 to a conditional request: the cached body stands.
+    pub not_modified: bool,
+}
+
+fn from_entry(entry: PageEntry, asked: &Url) -> Fetched {
+    Fetched {
+        url: Url::parse(&entry.url).unwrap_or_else(|_| asked.clone()),
+        content_type: entry.content_type,
+        body: entry.body,
+        range: None,
+        total: None,
+        etag: entry.etag,
+        last_modified: entry.last_modified,
+        not_modified: true,
+    }
 }
 
 impl Fetched {
@@ -120,6 +142,7 @@ pub struct Client {
     limit: Arc<Semaphore>,
     /// Credentials by `host[:port]`, from configured URLs and `.netrc`.
     credentials: Arc<HashMap<String, (String, Option<String>)>>,
+    cache: Option<Cache>,
     pub stats: Arc<Stats>,
 }
 
@@ -198,6 +221,7 @@ impl Client {
         }
         Ok(Self {
             http,
+            cache: options.cache_dir.clone().map(Cache::new),
             limit: Arc::new(Semaphore::new(options.concurrency.max(1))),
             options: Arc::new(options),
             credentials: Arc::new(credentials),
@@ -207,6 +231,10 @@ impl Client {
 
     pub fn options(&self) -> &ClientOptions {
         &self.options
+    }
+
+    pub fn cache(&self) -> Option<&Cache> {
+        self.cache.as_ref()
     }
 
     fn check_scheme(&self, url: &Url) -> Result<(), FetchError> {
@@ -233,10 +261,50 @@ impl Client {
         }
     }
 
-    /// GETs a project page, asking for PEP 691 JSON first.
+    /// GETs a project page, asking for PEP 691 JSON first. With a cache, a stored page is
+    /// revalidated (`If-None-Match` / `If-Modified-Since`) and reused on 304; offline, it is
+    /// used as it is.
     pub async fn get_page(&self, url: &Url) -> Result<Option<Fetched>, FetchError> {
-        self.get(url, Some(SIMPLE_ACCEPT), None, self.options.max_page_bytes)
-            .await
+        let cached = match (&self.cache, url.scheme()) {
+            (Some(cache), "http" | "https") => cache.page(url),
+            _ => None,
+        };
+        if self.options.offline && url.scheme() != "file" {
+            return match cached {
+                Some(entry) => Ok(Some(from_entry(entry, url))),
+                None => Err(FetchError::Offline { url: redact(url) }),
+            };
+        }
+        let fetched = self
+            .get_with(
+                url,
+                Some(SIMPLE_ACCEPT),
+                None,
+                self.options.max_page_bytes,
+                cached.as_ref(),
+            )
+            .await?;
+        let Some(fetched) = fetched else {
+            return Ok(None);
+        };
+        if fetched.not_modified
+            && let Some(entry) = cached
+        {
+            return Ok(Some(from_entry(entry, url)));
+        }
+        if let (Some(cache), true) = (&self.cache, url.scheme() != "file") {
+            cache.store_page(
+                url,
+                &PageEntry {
+                    url: redact(&fetched.url),
+                    content_type: fetched.content_type.clone(),
+                    etag: fetched.etag.clone(),
+                    last_modified: fetched.last_modified.clone(),
+                    body: fetched.body.clone(),
+                },
+            );
+        }
+        Ok(Some(fetched))
     }
 
     /// GETs a small file (a `.metadata`); `None` on 404.
@@ -343,7 +411,7 @@ impl Client {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let mut response = self.send(url, None, None).await?;
+        let mut response = self.send(url, None, None, None).await?;
         let mut hasher = sha2::Sha256::new();
         let mut total = 0u64;
         while let Some(chunk) = response.chunk().await.map_err(|e| network(url, &e))? {
@@ -361,6 +429,17 @@ impl Client {
         range: Option<Range<u64>>,
         cap: u64,
     ) -> Result<Option<Fetched>, FetchError> {
+        self.get_with(url, accept, range, cap, None).await
+    }
+
+    async fn get_with(
+        &self,
+        url: &Url,
+        accept: Option<&str>,
+        range: Option<Range<u64>>,
+        cap: u64,
+        validators: Option<&PageEntry>,
+    ) -> Result<Option<Fetched>, FetchError> {
         if url.scheme() == "file" {
             return read_file_url(url, range, cap);
         }
@@ -373,12 +452,33 @@ impl Client {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let response = match self.send(url, accept, range.clone()).await {
+        let response = match self.send(url, accept, range.clone(), validators).await {
             Ok(response) => response,
             Err(FetchError::Status { status: 404, .. }) => return Ok(None),
             Err(err) => return Err(err),
         };
         let final_url = response.url().clone();
+        let header_text = |name: header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+        };
+        let etag = header_text(header::ETAG);
+        let last_modified = header_text(header::LAST_MODIFIED);
+        if response.status() == StatusCode::NOT_MODIFIED {
+            return Ok(Some(Fetched {
+                url: final_url,
+                content_type: None,
+                body: Vec::new(),
+                range: None,
+                total: None,
+                etag,
+                last_modified,
+                not_modified: true,
+            }));
+        }
         let content_type = response
             .headers()
             .get(header::CONTENT_TYPE)
@@ -412,6 +512,9 @@ impl Client {
             body,
             range: got_range,
             total,
+            etag,
+            last_modified,
+            not_modified: false,
         }))
     }
 
@@ -422,6 +525,7 @@ impl Client {
         url: &Url,
         accept: Option<&str>,
         range: Option<Range<u64>>,
+        validators: Option<&PageEntry>,
     ) -> Result<reqwest::Response, FetchError> {
         let mut attempt = 0;
         loop {
@@ -433,6 +537,14 @@ impl Client {
             let mut request = self.http.get(clean.clone());
             if let Some(accept) = accept {
                 request = request.header(header::ACCEPT, accept);
+            }
+            if let Some(entry) = validators {
+                if let Some(etag) = &entry.etag {
+                    request = request.header(header::IF_NONE_MATCH, etag);
+                }
+                if let Some(date) = &entry.last_modified {
+                    request = request.header(header::IF_MODIFIED_SINCE, date);
+                }
             }
             if let Some(range) = &range {
                 // Ranges count bytes of the file itself, not of a compressed transfer.
@@ -465,7 +577,12 @@ impl Client {
                 );
             }
             let retry_after = match request.send().await {
-                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response)
+                    if response.status().is_success()
+                        || response.status() == StatusCode::NOT_MODIFIED =>
+                {
+                    return Ok(response);
+                }
                 Ok(response) => {
                     let status = response.status();
                     let retryable =
@@ -616,6 +733,9 @@ fn read_file_url(
         body,
         range: range.map(|_| start..end),
         total: Some(len),
+        etag: None,
+        last_modified: None,
+        not_modified: false,
     }))
 }
 

@@ -5,6 +5,7 @@
 //! metadata files, and wheels read piecewise through HTTP range requests. It knows nothing about
 //! installed environments or lock formats.
 
+pub mod cache;
 pub mod client;
 pub mod config;
 pub mod lookup;

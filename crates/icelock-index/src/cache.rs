@@ -1,0 +1,211 @@
+//! The persistent cache: index pages (revalidated with the validators the server sent) and
+//! proven facts about wheels, keyed by the wheel's sha256.
+//!
+//! A page entry is the body plus its `ETag` / `Last-Modified`; a fact entry says "the wheel
+//! whose sha256 is X has a METADATA whose sha256 is Y", which stays true forever because it is
+//! keyed by content. With both, a warm run costs one conditional request per project and
+//! `--offline` runs from the cache alone. Entries are written atomically (temporary file, then
+//! rename), so concurrent runs and crashes leave either the old entry or the new one.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use url::Url;
+
+use crate::config::redact;
+
+/// Bumped when an entry's format changes; old entries are then ignored, not misread.
+const VERSION: &str = "v1";
+
+#[derive(Debug, Clone)]
+pub struct Cache {
+    root: PathBuf,
+}
+
+/// A cached page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PageEntry {
+    /// The final URL (after redirects), credentials removed.
+    pub url: String,
+    pub content_type: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    #[serde(skip)]
+    pub body: Vec<u8>,
+}
+
+/// What is known, for good, about a wheel with a given sha256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WheelFacts {
+    pub metadata_sha256: String,
+    /// How it was established (the attribution's proof name), reported again on reuse.
+    pub proof: String,
+}
+
+impl Cache {
+    /// The platform's cache folder: `$XDG_CACHE_HOME/icelock` or `~/.cache/icelock` on Linux,
+    /// `~/Library/Caches/icelock` on macOS, `%LOCALAPPDATA%\icelock\cache` on Windows.
+    pub fn default_dir(var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+        if let Some(dir) = var("ICELOCK_CACHE_DIR").filter(|v| !v.is_empty()) {
+            return Some(PathBuf::from(dir));
+        }
+        if cfg!(windows) {
+            return var("LOCALAPPDATA").map(|d| PathBuf::from(d).join("icelock").join("cache"));
+        }
+        let home = var("HOME").map(PathBuf::from);
+        if cfg!(target_os = "macos") {
+            return home.map(|h| h.join("Library/Caches/icelock"));
+        }
+        var("XDG_CACHE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| home.map(|h| h.join(".cache")))
+            .map(|d| d.join("icelock"))
+    }
+
+    pub fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn key(text: &str) -> String {
+        hex::encode(sha2::Sha256::digest(text.as_bytes()))
+    }
+
+    fn page_paths(&self, url: &Url) -> (PathBuf, PathBuf) {
+        // Keyed by the redacted URL: two credentials for one index share the public pages, and
+        // no secret ends up in a file name.
+        let key = Self::key(&redact(url));
+        let dir = self.root.join(VERSION).join("pages").join(&key[..2]);
+        (
+            dir.join(format!("{key}.json")),
+            dir.join(format!("{key}.body")),
+        )
+    }
+
+    pub fn page(&self, url: &Url) -> Option<PageEntry> {
+        let (meta, body) = self.page_paths(url);
+        let mut entry: PageEntry = serde_json::from_slice(&std::fs::read(meta).ok()?).ok()?;
+        entry.body = std::fs::read(body).ok()?;
+        Some(entry)
+    }
+
+    /// Stores a page. Failures are ignored: a cache that cannot be written only costs speed.
+    pub fn store_page(&self, url: &Url, entry: &PageEntry) {
+        let (meta, body) = self.page_paths(url);
+        if let Ok(json) = serde_json::to_vec(entry) {
+            // Body first: a meta file always has its body.
+            let _ = write_atomically(&body, &entry.body);
+            let _ = write_atomically(&meta, &json);
+        }
+    }
+
+    fn facts_path(&self, wheel_sha256: &str) -> Option<PathBuf> {
+        let valid = wheel_sha256.len() == 64 && wheel_sha256.chars().all(|c| c.is_ascii_hexdigit());
+        valid.then(|| {
+            self.root
+                .join(VERSION)
+                .join("wheels")
+                .join(&wheel_sha256[..2])
+                .join(format!("{}.json", wheel_sha256.to_ascii_lowercase()))
+        })
+    }
+
+    pub fn wheel_facts(&self, wheel_sha256: &str) -> Option<WheelFacts> {
+        let path = self.facts_path(wheel_sha256)?;
+        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    }
+
+    pub fn store_wheel_facts(&self, wheel_sha256: &str, facts: &WheelFacts) {
+        if let (Some(path), Ok(json)) = (self.facts_path(wheel_sha256), serde_json::to_vec(facts)) {
+            let _ = write_atomically(&path, &json);
+        }
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    temp.write_all(bytes)?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_and_facts_round_trip_without_secrets_in_names() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = Cache::new(tmp.path().to_path_buf());
+        let url = Url::parse("https://user:s3cret@index.test/simple/demo/").unwrap();
+        assert!(cache.page(&url).is_none());
+        cache.store_page(
+            &url,
+            &PageEntry {
+                url: redact(&url),
+                content_type: Some("text/html".into()),
+                etag: Some("\"abc\"".into()),
+                last_modified: None,
+                body: b"<html></html>".to_vec(),
+            },
+        );
+        let back = cache.page(&url).unwrap();
+        assert_eq!(back.body, b"<html></html>");
+        assert_eq!(back.etag.as_deref(), Some("\"abc\""));
+        // The same page without credentials is the same entry.
+        assert!(
+            cache
+                .page(&Url::parse("https://index.test/simple/demo/").unwrap())
+                .is_some()
+        );
+
+        let sha = "ab".repeat(32);
+        cache.store_wheel_facts(
+            &sha,
+            &WheelFacts {
+                metadata_sha256: "cd".repeat(32),
+                proof: "metadata-file".into(),
+            },
+        );
+        assert_eq!(
+            cache.wheel_facts(&sha).unwrap().metadata_sha256,
+            "cd".repeat(32)
+        );
+        assert!(cache.wheel_facts("../../etc/passwd").is_none());
+
+        let mut names = Vec::new();
+        for entry in walk(tmp.path()) {
+            names.push(entry.display().to_string());
+        }
+        assert!(
+            names
+                .iter()
+                .all(|n| !n.contains("s3cret") && !n.contains("user"))
+        );
+        for path in walk(tmp.path()) {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(!text.contains("s3cret"), "{}", path.display());
+        }
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            } else {
+                out.push(path);
+            }
+        }
+        out
+    }
+}
