@@ -466,7 +466,7 @@ async fn from_index(
         WheelName::parse(&f.file.filename)
             .is_some_and(|w| w.name == dist.name && w.version == dist.version)
     };
-    let candidates: Vec<&ListedFile> = files
+    let mut candidates: Vec<&ListedFile> = files
         .files
         .iter()
         .filter(same_version)
@@ -475,6 +475,17 @@ async fn from_index(
             w.build.as_deref() == wheel.build.as_deref() && w.tags == installed_tags
         })
         .collect();
+    // A PEP 710 record names the file the installer took: try it first, still proving it.
+    if let Some(provenance) = &dist.provenance {
+        candidates.sort_by_key(|c| {
+            let same_file = provenance
+                .sha256
+                .as_deref()
+                .is_some_and(|s| Some(s) == c.file.sha256())
+                || icelock_index::config::redact(&c.file.url) == provenance.url;
+            !same_file
+        });
+    }
     let sdist = files.files.iter().find(|f| {
         !f.file.filename.ends_with(".whl")
             && project_of(&f.file.filename).is_some_and(|p| p == dist.name)

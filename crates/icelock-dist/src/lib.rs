@@ -24,7 +24,7 @@ use uv_pep440::Version;
 pub use metadata::{CoreMetadata, Requirement};
 pub use record::RecordEntry;
 pub use scan::{Inventory, ScanProblem, Shadowed, scan};
-pub use source::{PyodideFiles, Source};
+pub use source::{Provenance, PyodideFiles, Source};
 pub use wheel::WheelInfo;
 
 /// The on-disk form of an installed distribution.
@@ -64,6 +64,8 @@ pub struct InstalledDist {
     pub pyodide_files: PyodideFiles,
     /// uv leaves `uv_build.json` on every dist it built from source.
     pub built_by_uv: bool,
+    /// PEP 710 `provenance_url.json`, where an installer wrote one.
+    pub provenance: Option<Provenance>,
     /// Sorted import names.
     pub imports: Vec<String>,
     /// Problems with this distribution's metadata files, for people.

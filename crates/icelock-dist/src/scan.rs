@@ -11,7 +11,7 @@ use uv_normalize::PackageName;
 use uv_pep440::Version;
 
 use crate::metadata::{CoreMetadata, Requirement};
-use crate::source::{DirectUrl, PyodideFiles};
+use crate::source::{DirectUrl, Provenance, PyodideFiles};
 use crate::{DistFormat, DistProblem, InstalledDist, Source, WheelInfo, imports, record};
 
 /// Metadata files larger than this are refused: real METADATA is kilobytes (a long README
@@ -291,6 +291,7 @@ pub(crate) fn read_dist(
             source: Source::EggInfo,
             pyodide_files: PyodideFiles::default(),
             built_by_uv: false,
+            provenance: None,
             imports,
             problems,
         });
@@ -335,6 +336,16 @@ pub(crate) fn read_dist(
             })
             .ok()
     });
+    let provenance = optional_file(&dir, "provenance_url.json", &mut problems).and_then(|b| {
+        Provenance::parse(&b)
+            .map_err(|e| {
+                problems.push(DistProblem {
+                    file: "provenance_url.json".into(),
+                    message: format!("is not PEP 710: {e}"),
+                })
+            })
+            .ok()
+    });
     let source = direct_url
         .or_else(|| pyodide_files.source_for(installer.as_deref()))
         .unwrap_or(Source::Index);
@@ -365,6 +376,7 @@ pub(crate) fn read_dist(
         source,
         pyodide_files,
         built_by_uv,
+        provenance,
         imports,
         problems,
     })

@@ -249,6 +249,13 @@ mod tests {
     }
 
     #[test]
+    fn provenance_url() {
+        let p = Provenance::parse(br#"{"url": "https://u:p@h/x-1.0-py3-none-any.whl", "archive_info": {"hashes": {"sha256": "AB"}}}"#).unwrap();
+        assert_eq!(p.url, "https://h/x-1.0-py3-none-any.whl");
+        assert_eq!(p.sha256.as_deref(), Some("ab"));
+    }
+
+    #[test]
     fn credentials_are_removed() {
         assert_eq!(redact("https://user:tok@h/x.whl"), "https://h/x.whl");
         assert_eq!(redact("ssh://git@h/r"), "ssh://git@h/r");
@@ -277,5 +284,35 @@ mod tests {
                 channel: "pyodide".into()
             })
         );
+    }
+}
+
+/// PEP 710's `provenance_url.json` (a draft no installer writes yet): the index file an index
+/// install came from. Evidence to check against the index, never a proof by itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    pub url: String,
+    pub sha256: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ProvenanceJson {
+    url: String,
+    #[serde(default)]
+    archive_info: Option<ArchiveInfo>,
+}
+
+impl Provenance {
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, String> {
+        let raw: ProvenanceJson = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        let sha256 = raw
+            .archive_info
+            .and_then(|a| a.hashes)
+            .and_then(|h| h.get("sha256").cloned())
+            .map(|h| h.to_ascii_lowercase());
+        Ok(Self {
+            url: redact(&raw.url),
+            sha256,
+        })
     }
 }

@@ -264,6 +264,7 @@ mod tests_support {
             source: Source::Index,
             pyodide_files: PyodideFiles::default(),
             built_by_uv: false,
+            provenance: None,
             imports: vec![],
             problems: vec![],
         }
