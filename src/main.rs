@@ -4,6 +4,7 @@
 //! `icelock-dist` (what is installed) and `icelock-graph` (what requires what).
 
 mod inspect;
+mod model;
 mod render;
 mod write;
 
@@ -48,13 +49,26 @@ enum Command {
 
 #[derive(clap::Args)]
 struct LockArgs {
-    /// Output format. `json` is the attribution report: per distribution, the artifact it came
-    /// from and the proof.
-    #[arg(long, value_enum, default_value_t = LockFormat::Json)]
-    format: LockFormat,
-    /// Write to FILE (atomically: the whole file or nothing) instead of standard output.
+    /// Output format (default: from the output's name: pylock.toml / pylock.NAME.toml,
+    /// requirements*.txt, pyodide-lock.json, other *.json = the report; else pyodide-lock.json
+    /// for a Pyodide environment, pylock.toml otherwise). `json` is the attribution report,
+    /// written even when some distribution is unproven.
+    #[arg(long, value_enum)]
+    format: Option<LockFormat>,
+    /// Write to FILE (atomically: the whole file or nothing); `-` or nothing: standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+    /// pyodide-lock.json: the URL the runtime's own packages are served from (default: the
+    /// runtime's folder on this machine).
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// pyodide-lock.json: start from this runtime lock instead of the environment's runtime.
+    #[arg(long, value_name = "FILE")]
+    base_lock: Option<PathBuf>,
+    /// Also copy every wheel of the environment into DIR (checking its sha256) and point the
+    /// lock at those copies, relative to the lock file.
+    #[arg(long, value_name = "DIR")]
+    download: Option<PathBuf>,
     /// How much to check: the METADATA hash (default), also the wheel's RECORD, or also the
     /// whole wheel's hash (downloads every wheel).
     #[arg(long, value_enum, default_value_t = VerifyLevel::Metadata)]
@@ -93,9 +107,31 @@ struct LockArgs {
     env: Option<PathBuf>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum LockFormat {
+    Pylock,
+    Requirements,
+    Pyodide,
     Json,
+}
+
+impl LockFormat {
+    /// The format an output file's name asks for.
+    fn from_name(path: &std::path::Path) -> Option<Self> {
+        let name = path.file_name()?.to_str()?;
+        if name == "pyodide-lock.json" {
+            Some(Self::Pyodide)
+        } else if name == "pylock.toml" || (name.starts_with("pylock.") && name.ends_with(".toml"))
+        {
+            Some(Self::Pylock)
+        } else if name.starts_with("requirements") && name.ends_with(".txt") {
+            Some(Self::Requirements)
+        } else if name.ends_with(".json") {
+            Some(Self::Json)
+        } else {
+            None
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -128,6 +164,12 @@ enum AppError {
     Client(#[from] icelock_index::FetchError),
     #[error(transparent)]
     Write(#[from] write::WriteError),
+    #[error(transparent)]
+    Model(#[from] model::ModelError),
+    #[error(transparent)]
+    Format(#[from] icelock_lock::FormatError),
+    #[error("--download: {0}")]
+    Download(String),
     #[error("cannot start the network runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -213,18 +255,120 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
         .map_err(AppError::Runtime)?;
     let attributed = runtime.block_on(inspection.attribute(config, options, verify))?;
 
-    let out = match args.format {
-        LockFormat::Json => render::lock_json(&inspection, &attributed),
+    let output = args.output.as_deref().filter(|p| p.as_os_str() != "-");
+    let format = args
+        .format
+        .or_else(|| output.and_then(LockFormat::from_name))
+        .unwrap_or(if inspection.env.pyodide.is_some() {
+            LockFormat::Pyodide
+        } else {
+            LockFormat::Pylock
+        });
+    eprint!("{}", render::lock_summary(&inspection, &attributed));
+    let all_proven = attributed.iter().all(|a| a.attribution.is_proven());
+    let out = if format == LockFormat::Json {
+        render::lock_json(&inspection, &attributed)
+    } else {
+        if !all_proven {
+            eprintln!("icelock: no lock written: every distribution must be proven first");
+            return Ok(ExitCode::from(1));
+        }
+        let mut model = model::build(
+            &inspection,
+            &attributed,
+            &model::PyodideOptions {
+                base_lock: args.base_lock.clone(),
+                base_url: args.base_url.clone(),
+            },
+        )?;
+        if let Some(dir) = &args.download {
+            runtime.block_on(download(&mut model, dir, output, args.offline))?;
+        }
+        match format {
+            LockFormat::Pylock => icelock_lock::pylock::write(&model),
+            LockFormat::Requirements => icelock_lock::requirements::write(&model),
+            LockFormat::Pyodide => icelock_lock::pyodide::write(&model)?,
+            LockFormat::Json => unreachable!("handled above"),
+        }
     };
-    match args.output.as_deref() {
+    match output {
         None => print!("{out}"),
-        Some(path) if path.as_os_str() == "-" => print!("{out}"),
         Some(path) => write::atomically(path, out.as_bytes())?,
     }
-    eprint!("{}", render::lock_summary(&inspection, &attributed));
-    Ok(if attributed.iter().all(|a| a.attribution.is_proven()) {
+    Ok(if all_proven {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Copies every wheel of the model into `dir`, checking each against its proven sha256, and
+/// points the model at the copies (relative to the lock's folder when there is a lock file).
+async fn download(
+    model: &mut icelock_lock::LockModel,
+    dir: &std::path::Path,
+    output: Option<&std::path::Path>,
+    offline: bool,
+) -> Result<(), AppError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| AppError::Download(format!("{}: {e}", dir.display())))?;
+    let client = icelock_index::Client::new(
+        icelock_index::ClientOptions {
+            offline,
+            ..icelock_index::ClientOptions::default()
+        },
+        &[],
+    )?;
+    let lock_dir = output.and_then(|o| o.parent()).map(|p| {
+        if p.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            p.to_path_buf()
+        }
+    });
+    for package in &mut model.packages {
+        let icelock_lock::PackageSource::Wheel { artifact, .. } = &mut package.source else {
+            continue;
+        };
+        let url = url::Url::parse(&artifact.url)
+            .map_err(|e| AppError::Download(format!("{}: {e}", artifact.url)))?;
+        let dest = dir.join(&artifact.filename);
+        let (sha, _) = client.download(&url, &dest).await?;
+        if sha != artifact.sha256 {
+            let _ = std::fs::remove_file(&dest);
+            return Err(AppError::Download(format!(
+                "{} hashes to {sha}, but {} {} was proven to be {}",
+                artifact.filename, package.name, package.version, artifact.sha256
+            )));
+        }
+        artifact.url = match &lock_dir {
+            Some(lock_dir) => relative_to(&dest, lock_dir),
+            None => url::Url::from_file_path(std::fs::canonicalize(&dest).unwrap_or(dest.clone()))
+                .map(|u| u.to_string())
+                .unwrap_or_else(|_| dest.display().to_string()),
+        };
+    }
+    Ok(())
+}
+
+/// `dest` relative to `base` (both made absolute), with `/` separators as lock files use.
+fn relative_to(dest: &std::path::Path, base: &std::path::Path) -> String {
+    let abs = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let (dest, base) = (abs(dest), abs(base));
+    let common = dest
+        .components()
+        .zip(base.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut parts: Vec<String> = base
+        .components()
+        .skip(common)
+        .map(|_| "..".to_string())
+        .collect();
+    parts.extend(
+        dest.components()
+            .skip(common)
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
 }

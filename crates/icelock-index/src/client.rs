@@ -369,56 +369,78 @@ impl Client {
 
     /// Streams a whole file through sha256: (hex digest, size). Never holds the file in memory.
     pub async fn hash(&self, url: &Url) -> Result<(String, u64), FetchError> {
-        if url.scheme() == "file" {
-            let path = url.to_file_path().map_err(|_| FetchError::File {
-                url: redact(url),
-                message: "not a local path".into(),
-            })?;
-            let url_text = redact(url);
-            return tokio::task::spawn_blocking(move || {
-                let mut file = std::fs::File::open(&path).map_err(|e| FetchError::File {
-                    url: url_text.clone(),
-                    message: e.to_string(),
-                })?;
-                let mut hasher = sha2::Sha256::new();
-                let mut buf = vec![0u8; 256 * 1024];
-                let mut total = 0u64;
-                loop {
-                    let n = file.read(&mut buf).map_err(|e| FetchError::File {
-                        url: url_text.clone(),
-                        message: e.to_string(),
-                    })?;
-                    if n == 0 {
-                        break;
-                    }
-                    hasher.update(&buf[..n]);
-                    total += n as u64;
-                }
-                Ok((hex::encode(hasher.finalize()), total))
-            })
-            .await
-            .map_err(|e| FetchError::Network {
-                url: redact(url),
-                message: e.to_string(),
-            })?;
-        }
-        self.check_scheme(url)?;
-        if self.options.offline {
-            return Err(FetchError::Offline { url: redact(url) });
-        }
-        let _permit = self
-            .limit
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
-        let mut response = self.send(url, None, None, None).await?;
+        self.fetch_hashed(url, None).await
+    }
+
+    /// Downloads a file to `dest` (through a temporary file beside it, renamed when complete)
+    /// while hashing it: (hex digest, size).
+    pub async fn download(
+        &self,
+        url: &Url,
+        dest: &std::path::Path,
+    ) -> Result<(String, u64), FetchError> {
+        self.fetch_hashed(url, Some(dest)).await
+    }
+
+    async fn fetch_hashed(
+        &self,
+        url: &Url,
+        dest: Option<&std::path::Path>,
+    ) -> Result<(String, u64), FetchError> {
+        let fail = |message: String| FetchError::File {
+            url: redact(url),
+            message,
+        };
+        let mut sink = match dest {
+            Some(dest) => {
+                let dir = dest.parent().unwrap_or(std::path::Path::new("."));
+                Some(tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(e.to_string()))?)
+            }
+            None => None,
+        };
         let mut hasher = sha2::Sha256::new();
         let mut total = 0u64;
-        while let Some(chunk) = response.chunk().await.map_err(|e| network(url, &e))? {
-            hasher.update(&chunk);
+        let mut take = |chunk: &[u8]| -> Result<(), FetchError> {
+            use std::io::Write;
+            hasher.update(chunk);
             total += chunk.len() as u64;
+            if let Some(file) = sink.as_mut() {
+                file.write_all(chunk).map_err(|e| fail(e.to_string()))?;
+            }
+            Ok(())
+        };
+        if url.scheme() == "file" {
+            let path = url
+                .to_file_path()
+                .map_err(|_| fail("not a local path".into()))?;
+            let mut file = std::fs::File::open(&path).map_err(|e| fail(e.to_string()))?;
+            let mut buf = vec![0u8; 256 * 1024];
+            loop {
+                let n = file.read(&mut buf).map_err(|e| fail(e.to_string()))?;
+                if n == 0 {
+                    break;
+                }
+                take(&buf[..n])?;
+            }
+        } else {
+            self.check_scheme(url)?;
+            if self.options.offline {
+                return Err(FetchError::Offline { url: redact(url) });
+            }
+            let _permit = self
+                .limit
+                .acquire()
+                .await
+                .expect("the semaphore is never closed");
+            let mut response = self.send(url, None, None, None).await?;
+            while let Some(chunk) = response.chunk().await.map_err(|e| network(url, &e))? {
+                take(&chunk)?;
+            }
+            self.stats.bytes.fetch_add(total, Ordering::Relaxed);
         }
-        self.stats.bytes.fetch_add(total, Ordering::Relaxed);
+        if let (Some(file), Some(dest)) = (sink, dest) {
+            file.persist(dest).map_err(|e| fail(e.error.to_string()))?;
+        }
         Ok((hex::encode(hasher.finalize()), total))
     }
 
