@@ -37,7 +37,7 @@ enum Command {
     },
     /// Attribute every installed distribution to the exact file it came from, prove it, and write
     /// the result; exit 1 when any distribution cannot be proven.
-    Lock(LockArgs),
+    Lock(Box<LockArgs>),
     /// Verify every installed file against RECORD and every requirement against what is
     /// installed; exit 1 when anything is wrong.
     Check {
@@ -179,7 +179,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::List { format, env } => list(format, env),
         Command::Check { format, env } => check(format, env),
-        Command::Lock(args) => lock(args),
+        Command::Lock(args) => lock(*args),
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err}");

@@ -875,3 +875,134 @@ pub fn shared_full_env(installer: Installer) -> &'static FullEnv {
         build_full_env(&dir, installer)
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// A local package index (tests/index/server.py) and icelock runs that only see what a test
+// gives them
+
+/// `tests/index/server.py` serving a folder, run with the tools python; killed when dropped.
+pub struct IndexServer {
+    child: std::process::Child,
+    /// The address it listens on (`127.0.0.1` unless started with [`IndexServer::start_on`]).
+    pub host: String,
+    pub port: u16,
+    log: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl IndexServer {
+    /// Serves `folder` on loopback with server.py's `flags` (`--metadata none`, …).
+    pub fn start<S: AsRef<OsStr>>(folder: &Path, flags: &[S]) -> IndexServer {
+        IndexServer::start_on("127.0.0.1", folder, flags)
+    }
+
+    /// Serves `folder` on address `bind` (which URLs then use as the host).
+    pub fn start_on<S: AsRef<OsStr>>(bind: &str, folder: &Path, flags: &[S]) -> IndexServer {
+        use std::io::BufRead;
+        let dir = tempdir();
+        let log = dir.path().join("requests.jsonl");
+        let stderr_path = dir.path().join("stderr");
+        let stderr = fs::File::create(&stderr_path).expect("create server stderr file");
+        let mut cmd = clean_command(&tools().python);
+        cmd.arg(repo_root().join("tests").join("index").join("server.py"))
+            .arg(folder)
+            .args(flags)
+            .arg("--bind")
+            .arg(bind)
+            .arg("--log")
+            .arg(&log)
+            .stdout(Stdio::piped())
+            .stderr(stderr);
+        let what = describe(&cmd);
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let port = rx
+            .recv_timeout(Duration::from_secs(30))
+            .ok()
+            .and_then(|line| line.trim().parse::<u16>().ok());
+        let Some(port) = port else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the index server did not print its port: {what}\n--- stderr ---\n{}",
+                fs::read_to_string(&stderr_path).unwrap_or_default()
+            );
+        };
+        IndexServer {
+            child,
+            host: bind.to_owned(),
+            port,
+            log,
+            dir,
+        }
+    }
+
+    /// `http://HOST:PORT`
+    pub fn origin(&self) -> String {
+        format!("http://{}:{}", self.host, self.port)
+    }
+
+    /// `http://HOST:PORT/simple/`, the index URL.
+    pub fn simple_url(&self) -> String {
+        format!("{}/simple/", self.origin())
+    }
+
+    /// The requests served so far, one JSON object each (see server.py's `--log`).
+    pub fn log(&self) -> Vec<Value> {
+        let text = fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("server log line {l:?}: {e}"))
+            })
+            .collect()
+    }
+
+    /// Forgets the requests logged so far.
+    pub fn clear_log(&self) {
+        let _ = fs::remove_file(&self.log);
+    }
+
+    /// What the server wrote to stderr (tracebacks).
+    pub fn stderr(&self) -> String {
+        fs::read_to_string(self.dir.path().join("stderr")).unwrap_or_default()
+    }
+}
+
+impl Drop for IndexServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An `icelock` command that sees no machine-wide index settings: no `PIP_*`, `UV_*` or
+/// `ICELOCK_*` variables, no proxy, no `NETRC`, and `HOME` (with the XDG folders) set to `home`,
+/// so no user pip.conf, `.netrc` or cache is read and the cache lives in `home`.
+pub fn hermetic_icelock_command<S: AsRef<OsStr>>(home: &Path, args: &[S]) -> Command {
+    let mut cmd = clean_command(icelock_exe());
+    for (key, _) in std::env::vars_os() {
+        let k = key.to_string_lossy();
+        if k.starts_with("ICELOCK_") || k.to_ascii_lowercase().ends_with("_proxy") {
+            cmd.env_remove(&key);
+        }
+    }
+    for k in [
+        "NETRC",
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+        "XDG_CONFIG_DIRS",
+    ] {
+        cmd.env_remove(k);
+    }
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_DIRS", home.join("xdg-config-dirs"))
+        .args(args);
+    cmd
+}
