@@ -47,14 +47,25 @@ impl Inspection {
         let client = icelock_index::Client::new(options, &credential_urls)?;
         let indexes = icelock_index::Indexes::new(client, config);
         let integrity = verify::verify_all(self.dists());
-        Ok(icelock_attribute::attribute(
+        let progress = progress_bar(self.dists().len() as u64);
+        let on_done = progress.clone().map(|bar| {
+            std::sync::Arc::new(move |name: &uv_normalize::PackageName| {
+                bar.set_message(name.to_string());
+                bar.inc(1);
+            }) as std::sync::Arc<dyn Fn(&uv_normalize::PackageName) + Send + Sync>
+        });
+        let attributed = icelock_attribute::attribute(
             &self.env,
             self.dists(),
             &integrity,
             &indexes,
-            &icelock_attribute::Options { verify },
+            &icelock_attribute::Options { verify, on_done },
         )
-        .await)
+        .await;
+        if let Some(bar) = progress {
+            bar.finish_and_clear();
+        }
+        Ok(attributed)
     }
 
     /// Everything `check` reports, in a stable order: by distribution, then by kind and path.
@@ -199,4 +210,19 @@ pub struct CheckReport {
     pub files_checked: usize,
     pub bytes_hashed: u64,
     pub problems: Vec<CheckProblem>,
+}
+
+/// A progress bar on stderr, only when stderr is a terminal (never in logs or pipes).
+fn progress_bar(len: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} attributed {wide_msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(bar)
 }

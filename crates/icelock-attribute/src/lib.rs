@@ -42,9 +42,11 @@ pub enum Verify {
     Hash,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Options {
     pub verify: Verify,
+    /// Called once per distribution as its attribution completes (for a progress bar).
+    pub on_done: Option<std::sync::Arc<dyn Fn(&PackageName) + Send + Sync>>,
 }
 
 /// What established an artifact.
@@ -225,86 +227,104 @@ pub async fn attribute(
         let files = files.get(&dist.name);
         let runtime_lock = runtime_lock.as_ref();
         async move {
-            if !integrity.problems.is_empty() {
-                return modified(dist, integrity);
+            let attributed =
+                attribute_one(dist, integrity, files, runtime_lock, indexes, options).await;
+            if let Some(on_done) = &options.on_done {
+                on_done(&dist.name);
             }
-            match &dist.source {
-                Source::Index if needs_index(dist) => {
-                    let empty = ProjectFiles::default();
-                    from_index(dist, files.unwrap_or(&empty), indexes, options).await
-                }
-                Source::Index => Attributed::unproven(vec![format!(
-                    "{} has no WHEEL or METADATA to match against an index; reinstall it: pip install --force-reinstall --no-deps {}=={}",
-                    dist.location.display(),
-                    dist.name,
-                    dist.version
-                )]),
-                Source::EggInfo => Attributed::unproven(vec![format!(
-                    "a legacy .egg-info install ({}): it has no RECORD and no wheel tags, so no file can be proven to be it; reinstall it as a wheel: pip install --force-reinstall --no-deps {}=={}",
-                    dist.location.display(),
-                    dist.name,
-                    dist.version
-                )]),
-                Source::Url { url, hash, .. } => from_direct_url(dist, url, hash.as_deref(), indexes).await,
-                Source::Micropip { url, sha256, .. } => match sha256 {
-                    Some(sha256) => Attributed {
-                        attribution: Attribution::Micropip {
-                            artifact: Artifact {
-                                filename: last_segment(url),
-                                url: url.clone(),
-                                sha256: sha256.to_ascii_lowercase(),
-                                size: None,
-                                upload_time: None,
-                                index: None,
-                            },
-                            proof: ProofKind::MicropipRecord,
-                        },
-                        problems: Vec::new(),
-                    },
-                    None => Attributed::unproven(vec![format!(
-                        "micropip recorded the URL {url} but no PYODIDE_SHA256"
-                    )]),
-                },
-                Source::Pyodide { channel } => from_runtime_lock(dist, channel, runtime_lock),
-                Source::Vcs {
-                    url,
-                    vcs,
-                    commit_id,
-                    requested_revision,
-                    subdirectory,
-                } => Attributed {
-                    attribution: Attribution::Vcs {
-                        url: url.clone(),
-                        vcs: vcs.clone(),
-                        commit_id: commit_id.clone(),
-                        requested_revision: requested_revision.clone(),
-                        subdirectory: subdirectory.clone(),
-                    },
-                    problems: Vec::new(),
-                },
-                Source::Directory {
-                    url,
-                    path,
-                    subdirectory,
-                } => Attributed {
-                    attribution: Attribution::Directory {
-                        url: url.clone(),
-                        path: path.clone(),
-                        subdirectory: subdirectory.clone(),
-                    },
-                    problems: Vec::new(),
-                },
-                Source::Editable { url, path } => Attributed {
-                    attribution: Attribution::Editable {
-                        url: url.clone(),
-                        path: path.clone(),
-                    },
-                    problems: Vec::new(),
-                },
-            }
+            attributed
         }
     }))
     .await
+}
+
+async fn attribute_one(
+    dist: &InstalledDist,
+    integrity: &Integrity,
+    files: Option<&ProjectFiles>,
+    runtime_lock: Option<
+        &Result<BTreeMap<String, icelock_env::RuntimePackage>, icelock_env::EnvError>,
+    >,
+    indexes: &Indexes,
+    options: &Options,
+) -> Attributed {
+    if !integrity.problems.is_empty() {
+        return modified(dist, integrity);
+    }
+    match &dist.source {
+        Source::Index if needs_index(dist) => {
+            let empty = ProjectFiles::default();
+            from_index(dist, files.unwrap_or(&empty), indexes, options).await
+        }
+        Source::Index => Attributed::unproven(vec![format!(
+            "{} has no WHEEL or METADATA to match against an index; reinstall it: pip install --force-reinstall --no-deps {}=={}",
+            dist.location.display(),
+            dist.name,
+            dist.version
+        )]),
+        Source::EggInfo => Attributed::unproven(vec![format!(
+            "a legacy .egg-info install ({}): it has no RECORD and no wheel tags, so no file can be proven to be it; reinstall it as a wheel: pip install --force-reinstall --no-deps {}=={}",
+            dist.location.display(),
+            dist.name,
+            dist.version
+        )]),
+        Source::Url { url, hash, .. } => from_direct_url(dist, url, hash.as_deref(), indexes).await,
+        Source::Micropip { url, sha256, .. } => match sha256 {
+            Some(sha256) => Attributed {
+                attribution: Attribution::Micropip {
+                    artifact: Artifact {
+                        filename: last_segment(url),
+                        url: url.clone(),
+                        sha256: sha256.to_ascii_lowercase(),
+                        size: None,
+                        upload_time: None,
+                        index: None,
+                    },
+                    proof: ProofKind::MicropipRecord,
+                },
+                problems: Vec::new(),
+            },
+            None => Attributed::unproven(vec![format!(
+                "micropip recorded the URL {url} but no PYODIDE_SHA256"
+            )]),
+        },
+        Source::Pyodide { channel } => from_runtime_lock(dist, channel, runtime_lock),
+        Source::Vcs {
+            url,
+            vcs,
+            commit_id,
+            requested_revision,
+            subdirectory,
+        } => Attributed {
+            attribution: Attribution::Vcs {
+                url: url.clone(),
+                vcs: vcs.clone(),
+                commit_id: commit_id.clone(),
+                requested_revision: requested_revision.clone(),
+                subdirectory: subdirectory.clone(),
+            },
+            problems: Vec::new(),
+        },
+        Source::Directory {
+            url,
+            path,
+            subdirectory,
+        } => Attributed {
+            attribution: Attribution::Directory {
+                url: url.clone(),
+                path: path.clone(),
+                subdirectory: subdirectory.clone(),
+            },
+            problems: Vec::new(),
+        },
+        Source::Editable { url, path } => Attributed {
+            attribution: Attribution::Editable {
+                url: url.clone(),
+                path: path.clone(),
+            },
+            problems: Vec::new(),
+        },
+    }
 }
 
 fn reinstall_hint(dist: &InstalledDist) -> String {
