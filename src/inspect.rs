@@ -52,7 +52,7 @@ impl Inspection {
             std::sync::Arc::new(move |name: &uv_normalize::PackageName| {
                 bar.set_message(name.to_string());
                 bar.inc(1);
-            }) as std::sync::Arc<dyn Fn(&uv_normalize::PackageName) + Send + Sync>
+            }) as icelock_attribute::OnDone
         });
         let attributed = icelock_attribute::attribute(
             &self.env,

@@ -42,11 +42,14 @@ pub enum Verify {
     Hash,
 }
 
+/// A callback told of each finished distribution.
+pub type OnDone = std::sync::Arc<dyn Fn(&PackageName) + Send + Sync>;
+
 #[derive(Clone, Default)]
 pub struct Options {
     pub verify: Verify,
     /// Called once per distribution as its attribution completes (for a progress bar).
-    pub on_done: Option<std::sync::Arc<dyn Fn(&PackageName) + Send + Sync>>,
+    pub on_done: Option<OnDone>,
 }
 
 /// What established an artifact.
@@ -193,6 +196,9 @@ impl Attributed {
         }
     }
 }
+
+/// The runtime's own pyodide-lock.json packages, as read (or why not).
+type RuntimeLock = Result<BTreeMap<String, icelock_env::RuntimePackage>, icelock_env::EnvError>;
 
 /// What an index lookup is needed for.
 fn needs_index(dist: &InstalledDist) -> bool {
