@@ -248,9 +248,7 @@ async fn attribute_one(
     dist: &InstalledDist,
     integrity: &Integrity,
     files: Option<&ProjectFiles>,
-    runtime_lock: Option<
-        &Result<BTreeMap<String, icelock_env::RuntimePackage>, icelock_env::EnvError>,
-    >,
+    runtime_lock: Option<&RuntimeLock>,
     indexes: &Indexes,
     options: &Options,
 ) -> Attributed {
@@ -423,9 +421,7 @@ async fn from_direct_url(
 fn from_runtime_lock(
     dist: &InstalledDist,
     channel: &str,
-    runtime_lock: Option<
-        &Result<BTreeMap<String, icelock_env::RuntimePackage>, icelock_env::EnvError>,
-    >,
+    runtime_lock: Option<&RuntimeLock>,
 ) -> Attributed {
     let packages = match runtime_lock {
         None => {
