@@ -171,12 +171,29 @@ fn verify_entry(
         });
     }
     let mut real = real_folder.join(resolved.file_name().unwrap_or_default());
-    // lstat first: a symlink may point out of the prefix, and opening a named pipe or a device
-    // blocks or has side effects, so only regular files are ever opened.
-    let mut meta = match std::fs::symlink_metadata(&real) {
-        Ok(meta) => meta,
+    // One path walk per file: open without following a final symlink (it may point out of the
+    // prefix) and without blocking (a named pipe would hang a plain open), then fstat the handle,
+    // so only regular files are ever read.
+    let mut file = match open_no_follow(&real) {
+        Ok(file) => file,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             return Err(FileProblem::Missing { path });
+        }
+        Err(err) if is_symlink_error(&err, &real) => {
+            real = match std::fs::canonicalize(&real) {
+                Ok(target) => target,
+                Err(_) => return Err(FileProblem::Missing { path }),
+            };
+            if !real.starts_with(prefix) {
+                return Err(FileProblem::OutsideEnvironment {
+                    path,
+                    resolved: real,
+                });
+            }
+            open_no_follow(&real).map_err(|err| FileProblem::Unreadable {
+                path: path.clone(),
+                message: err.to_string(),
+            })?
         }
         Err(err) => {
             return Err(FileProblem::Unreadable {
@@ -185,22 +202,10 @@ fn verify_entry(
             });
         }
     };
-    if meta.file_type().is_symlink() {
-        real = match std::fs::canonicalize(&real) {
-            Ok(target) => target,
-            Err(_) => return Err(FileProblem::Missing { path }),
-        };
-        if !real.starts_with(prefix) {
-            return Err(FileProblem::OutsideEnvironment {
-                path,
-                resolved: real,
-            });
-        }
-        meta = std::fs::metadata(&real).map_err(|err| FileProblem::Unreadable {
-            path: path.clone(),
-            message: err.to_string(),
-        })?;
-    }
+    let meta = file.metadata().map_err(|err| FileProblem::Unreadable {
+        path: path.clone(),
+        message: err.to_string(),
+    })?;
     if !meta.is_file() {
         return Err(FileProblem::NotAFile {
             path,
@@ -225,9 +230,9 @@ fn verify_entry(
         });
     }
     let (actual, size) = match expected.algorithm.as_str() {
-        "sha256" => stream_hash::<sha2::Sha256>(&real),
-        "sha384" => stream_hash::<sha2::Sha384>(&real),
-        "sha512" => stream_hash::<sha2::Sha512>(&real),
+        "sha256" => stream_hash::<sha2::Sha256>(&mut file, meta.len()),
+        "sha384" => stream_hash::<sha2::Sha384>(&mut file, meta.len()),
+        "sha512" => stream_hash::<sha2::Sha512>(&mut file, meta.len()),
         other => {
             return Err(FileProblem::UnsupportedHash {
                 path,
@@ -259,15 +264,55 @@ fn verify_entry(
     Ok(size)
 }
 
+#[cfg(unix)]
+fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    let meta = std::fs::symlink_metadata(path)?;
+    if meta.file_type().is_symlink() {
+        return Err(std::io::Error::other("a symlink"));
+    }
+    std::fs::File::open(path)
+}
+
+/// Whether opening failed because the final component is a symlink (`ELOOP` with O_NOFOLLOW).
+fn is_symlink_error(err: &std::io::Error, path: &Path) -> bool {
+    #[cfg(unix)]
+    if err.raw_os_error() == Some(libc::ELOOP) {
+        return true;
+    }
+    let _ = err;
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// Files at least this large are hashed through a memory map.
+const MMAP_THRESHOLD: u64 = 1024 * 1024;
+
 /// Hashes a file in fixed-size chunks through one buffer per thread: memory stays flat whatever
 /// the file's size, and no buffer is allocated (and zeroed) per file.
-fn stream_hash<D: Digest>(path: &Path) -> std::io::Result<(Vec<u8>, u64)> {
+fn stream_hash<D: Digest>(file: &mut std::fs::File, len: u64) -> std::io::Result<(Vec<u8>, u64)> {
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 256 * 1024]);
     }
-    let mut file = std::fs::File::open(path)?;
     let mut hasher = D::new();
     let mut total = 0u64;
+    // Large files are mapped rather than copied through a buffer: most of an environment's
+    // bytes are in a few big extension modules, and the copy costs a fifth of the hashing.
+    if len >= MMAP_THRESHOLD {
+        // SAFETY: the map is read-only and dropped before returning; a file truncated under
+        // us by another process would fault, which is the risk every mmap-based hasher takes
+        // (ripgrep and b3sum too) and is confined to a concurrently modified environment.
+        let map = unsafe { memmap2::Mmap::map(&*file)? };
+        hasher.update(&map[..]);
+        return Ok((hasher.finalize().to_vec(), map.len() as u64));
+    }
     BUFFER.with(|buf| {
         let mut buf = buf.borrow_mut();
         loop {
