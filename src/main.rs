@@ -65,6 +65,13 @@ struct LockArgs {
     /// pyodide-lock.json: start from this runtime lock instead of the environment's runtime.
     #[arg(long, value_name = "FILE")]
     base_lock: Option<PathBuf>,
+    /// Leave this distribution out of the lock on purpose (repeatable); the lock says so.
+    #[arg(long, value_name = "NAME")]
+    exclude: Vec<String>,
+    /// Lock distributions installed from local source trees (directories, editables) as
+    /// `directory` entries that point at those folders on this machine.
+    #[arg(long)]
+    allow_local: bool,
     /// Also copy every wheel of the environment into DIR (checking its sha256) and point the
     /// lock at those copies, relative to the lock file.
     #[arg(long, value_name = "DIR")]
@@ -264,18 +271,41 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
         } else {
             LockFormat::Pylock
         });
-    eprint!("{}", render::lock_summary(&inspection, &attributed));
+    let policy = model::Policy {
+        exclude: args
+            .exclude
+            .iter()
+            .map(|n| {
+                n.parse::<uv_normalize::PackageName>()
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|_| n.clone())
+            })
+            .collect(),
+        allow_local: args.allow_local,
+    };
+    let verdicts = model::judge(&inspection, &attributed, &policy);
     let all_proven = attributed.iter().all(|a| a.attribution.is_proven());
     let out = if format == LockFormat::Json {
+        eprint!("{}", render::lock_summary(&inspection, &attributed, None));
         render::lock_json(&inspection, &attributed)
     } else {
-        if !all_proven {
-            eprintln!("icelock: no lock written: every distribution must be proven first");
+        eprint!(
+            "{}",
+            render::lock_summary(&inspection, &attributed, Some(&verdicts))
+        );
+        if verdicts
+            .iter()
+            .any(|v| matches!(v, model::Verdict::Blocked(_)))
+        {
+            eprintln!(
+                "icelock: no lock written: every distribution must be proven (or excluded) first"
+            );
             return Ok(ExitCode::from(1));
         }
         let mut model = model::build(
             &inspection,
             &attributed,
+            &verdicts,
             &model::PyodideOptions {
                 base_lock: args.base_lock.clone(),
                 base_url: args.base_url.clone(),
@@ -295,7 +325,7 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
         None => print!("{out}"),
         Some(path) => write::atomically(path, out.as_bytes())?,
     }
-    Ok(if all_proven {
+    Ok(if format != LockFormat::Json || all_proven {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -18,6 +18,56 @@ pub enum ModelError {
     BaseLock { path: PathBuf, message: String },
 }
 
+/// What the user allows into a lock beyond proven artifacts.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// Normalised names left out on purpose.
+    pub exclude: Vec<String>,
+    /// Write local source trees (directory, editable) as `directory` entries.
+    pub allow_local: bool,
+}
+
+/// What happens to one distribution in a lock file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Lock,
+    Excluded,
+    /// Stops the lock; each reason says what to do.
+    Blocked(Vec<String>),
+}
+
+/// Applies the policy to the attributions (which stay as they are: they are facts).
+pub fn judge(inspection: &Inspection, attributed: &[Attributed], policy: &Policy) -> Vec<Verdict> {
+    inspection
+        .dists()
+        .iter()
+        .zip(attributed)
+        .map(|(dist, a)| {
+            if policy.exclude.iter().any(|e| e == dist.name.as_ref()) {
+                return Verdict::Excluded;
+            }
+            match &a.attribution {
+                Attribution::Unproven { reasons } => Verdict::Blocked(reasons.clone()),
+                Attribution::Directory { path, url, .. } | Attribution::Editable { path, url }
+                    if !policy.allow_local =>
+                {
+                    let editable = matches!(a.attribution, Attribution::Editable { .. });
+                    let place = path
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| url.clone());
+                    Verdict::Blocked(vec![format!(
+                        "installed from the local source tree {place}{}: a lock can only point at that folder on this machine; pass --allow-local to lock it as a `directory` entry anyway, or --exclude {}",
+                        if editable { " (editable)" } else { "" },
+                        dist.name
+                    )])
+                }
+                _ => Verdict::Lock,
+            }
+        })
+        .collect()
+}
+
 /// Where pyodide-lock.json's runtime entries come from, and what they resolve against.
 pub struct PyodideOptions {
     pub base_lock: Option<PathBuf>,
@@ -54,16 +104,28 @@ fn marker(inspection: &Inspection) -> String {
 pub fn build(
     inspection: &Inspection,
     attributed: &[Attributed],
+    verdicts: &[Verdict],
     pyodide: &PyodideOptions,
 ) -> Result<LockModel, ModelError> {
     let mut packages = Vec::new();
     let mut indexes: Vec<String> = Vec::new();
-    for ((dist, node), a) in inspection
+    let excluded: Vec<String> = inspection
+        .dists()
+        .iter()
+        .zip(verdicts)
+        .filter(|(_, v)| **v == Verdict::Excluded)
+        .map(|(d, _)| d.name.to_string())
+        .collect();
+    for (((dist, node), a), verdict) in inspection
         .dists()
         .iter()
         .zip(&inspection.graph.nodes)
         .zip(attributed)
+        .zip(verdicts)
     {
+        if *verdict != Verdict::Lock {
+            continue;
+        }
         let (source, proof) = match &a.attribution {
             Attribution::Index {
                 artifact: art,
@@ -158,7 +220,12 @@ pub fn build(
             display_name: dist.display_name.clone(),
             version: dist.version.to_string(),
             source,
-            dependencies: node.depends.iter().map(ToString::to_string).collect(),
+            dependencies: node
+                .depends
+                .iter()
+                .map(ToString::to_string)
+                .filter(|d| !excluded.contains(d))
+                .collect(),
             imports: dist.imports.clone(),
             requires_python: dist
                 .metadata
@@ -180,6 +247,7 @@ pub fn build(
         },
         indexes,
         packages,
+        excluded,
     })
 }
 

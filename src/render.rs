@@ -8,6 +8,7 @@ use icelock_graph::Node;
 use serde::Serialize;
 
 use crate::inspect::{CheckReport, Inspection};
+use crate::model::Verdict;
 
 #[derive(Serialize)]
 struct ListJson<'a> {
@@ -313,30 +314,44 @@ pub fn check_json(report: &CheckReport) -> String {
     out
 }
 
-/// For people, on stderr: what was proven and, for the rest, why not and what to do.
-pub fn lock_summary(inspection: &Inspection, attributed: &[Attributed]) -> String {
+/// For people, on stderr: what was proven and, for the rest, why not and what to do. With
+/// `verdicts` (a lock file is being written), what the lock policy blocks or leaves out too.
+pub fn lock_summary(
+    inspection: &Inspection,
+    attributed: &[Attributed],
+    verdicts: Option<&[Verdict]>,
+) -> String {
     let mut out = String::new();
-    let unproven: Vec<(&InstalledDist, &Attributed)> = inspection
-        .dists()
+    let proven = attributed
         .iter()
-        .zip(attributed)
-        .filter(|(_, a)| !a.attribution.is_proven())
-        .collect();
+        .filter(|a| a.attribution.is_proven())
+        .count();
     let _ = writeln!(
         out,
-        "icelock: {} of {} distributions attributed",
-        attributed.len() - unproven.len(),
+        "icelock: {proven} of {} distributions attributed",
         attributed.len()
     );
-    for (dist, a) in &unproven {
-        let _ = writeln!(out, "  {} {}: not proven", dist.name, dist.version);
-        if let Attribution::Unproven { reasons } = &a.attribution {
+    for (i, (dist, a)) in inspection.dists().iter().zip(attributed).enumerate() {
+        let verdict = verdicts.map(|v| &v[i]);
+        let reasons: Vec<&String> = match (verdict, &a.attribution) {
+            (Some(Verdict::Excluded), _) => {
+                let _ = writeln!(
+                    out,
+                    "  {} {}: excluded (--exclude)",
+                    dist.name, dist.version
+                );
+                continue;
+            }
+            (Some(Verdict::Blocked(reasons)), _) => reasons.iter().collect(),
+            (None, Attribution::Unproven { reasons }) => reasons.iter().collect(),
+            _ => Vec::new(),
+        };
+        if !reasons.is_empty() {
+            let _ = writeln!(out, "  {} {}: not lockable", dist.name, dist.version);
             for reason in reasons {
                 let _ = writeln!(out, "    - {reason}");
             }
         }
-    }
-    for (dist, a) in inspection.dists().iter().zip(attributed) {
         for problem in &a.problems {
             let _ = writeln!(out, "  {} {}: {problem}", dist.name, dist.version);
         }

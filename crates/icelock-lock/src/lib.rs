@@ -108,6 +108,8 @@ pub struct LockModel {
     pub indexes: Vec<String>,
     /// Sorted by name.
     pub packages: Vec<Package>,
+    /// Distributions left out on purpose (`--exclude`), said in the lock so nobody is surprised.
+    pub excluded: Vec<String>,
 }
 
 /// Why a model cannot be written in some format.
@@ -177,6 +179,7 @@ pub(crate) mod tests {
                     proof: "direct-url".into(),
                 },
             ],
+            excluded: vec![],
         }
     }
 }

@@ -65,6 +65,19 @@ pub fn write(model: &LockModel) -> String {
         );
     }
     doc.insert("created-by", toml_edit::value(&model.created_by));
+    if !model.excluded.is_empty() {
+        // PEP 751 leaves `[tool]` to tools; a consumer ignores it, a reader sees the gap.
+        let mut tool = Table::new();
+        let mut ours = Table::new();
+        let mut names = Array::new();
+        for name in &model.excluded {
+            names.push(name.as_str());
+        }
+        ours.insert("excluded", toml_edit::value(names));
+        tool.insert("icelock", Item::Table(ours));
+        tool.set_implicit(true);
+        doc.insert("tool", Item::Table(tool));
+    }
 
     let mut packages = ArrayOfTables::new();
     for package in &model.packages {

@@ -39,6 +39,9 @@ pub fn write(model: &LockModel) -> String {
             unhashable.join(", ")
         );
     }
+    if !model.excluded.is_empty() {
+        let _ = writeln!(out, "# Left out on purpose: {}", model.excluded.join(", "));
+    }
     let mut indexes = model.indexes.iter();
     let mut find_links = Vec::new();
     if let Some(first) = indexes.next() {
