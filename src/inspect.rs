@@ -37,7 +37,10 @@ impl Inspection {
         config: icelock_index::IndexConfig,
         options: icelock_index::ClientOptions,
         verify: icelock_attribute::Verify,
-    ) -> Result<Vec<icelock_attribute::Attributed>, icelock_index::FetchError> {
+    ) -> Result<
+        (Vec<icelock_attribute::Attributed>, Vec<verify::Integrity>),
+        icelock_index::FetchError,
+    > {
         let credential_urls: Vec<url::Url> = config
             .indexes
             .iter()
@@ -65,7 +68,7 @@ impl Inspection {
         if let Some(bar) = progress {
             bar.finish_and_clear();
         }
-        Ok(attributed)
+        Ok((attributed, integrity))
     }
 
     /// Everything `check` reports, in a stable order: by distribution, then by kind and path.

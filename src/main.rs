@@ -72,6 +72,11 @@ struct LockArgs {
     /// `directory` entries that point at those folders on this machine.
     #[arg(long)]
     allow_local: bool,
+    /// Rebuild a wheel into DIR for every distribution no index can prove (built locally from
+    /// an sdist, installed from a local folder, a local version), from its verified installed
+    /// files, and lock that wheel (by a path relative to the lock).
+    #[arg(long, value_name = "DIR")]
+    wheelhouse: Option<PathBuf>,
     /// Also copy every wheel of the environment into DIR (checking its sha256) and point the
     /// lock at those copies, relative to the lock file.
     #[arg(long, value_name = "DIR")]
@@ -260,7 +265,8 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
         .enable_all()
         .build()
         .map_err(AppError::Runtime)?;
-    let attributed = runtime.block_on(inspection.attribute(config, options, verify))?;
+    let (attributed, integrity) =
+        runtime.block_on(inspection.attribute(config, options, verify))?;
 
     let output = args.output.as_deref().filter(|p| p.as_os_str() != "-");
     let format = args
@@ -283,7 +289,34 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
             .collect(),
         allow_local: args.allow_local,
     };
-    let verdicts = model::judge(&inspection, &attributed, &policy);
+    let mut verdicts = model::judge(&inspection, &attributed, &policy);
+    let mut repacked = std::collections::BTreeMap::new();
+    if let (Some(dir), true) = (&args.wheelhouse, format != LockFormat::Json) {
+        let lock_dir = lock_folder(output);
+        for (i, dist) in inspection.dists().iter().enumerate() {
+            let repackable = matches!(verdicts[i], model::Verdict::Blocked(_))
+                && integrity[i].problems.is_empty()
+                && !matches!(dist.source, icelock_dist::Source::Editable { .. });
+            if !repackable {
+                continue;
+            }
+            match icelock_repack::repack(dist, dir) {
+                Ok(wheel) => {
+                    let url = match &lock_dir {
+                        Some(lock_dir) => relative_to(&wheel.path, lock_dir),
+                        None => file_url(&wheel.path),
+                    };
+                    repacked.insert(i, (wheel, url));
+                    verdicts[i] = model::Verdict::Lock;
+                }
+                Err(err) => {
+                    if let model::Verdict::Blocked(reasons) = &mut verdicts[i] {
+                        reasons.push(format!("--wheelhouse could not rebuild it: {err}"));
+                    }
+                }
+            }
+        }
+    }
     let all_proven = attributed.iter().all(|a| a.attribution.is_proven());
     let out = if format == LockFormat::Json {
         eprint!("{}", render::lock_summary(&inspection, &attributed, None));
@@ -306,6 +339,7 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
             &inspection,
             &attributed,
             &verdicts,
+            &repacked,
             &model::PyodideOptions {
                 base_lock: args.base_lock.clone(),
                 base_url: args.base_url.clone(),
@@ -373,12 +407,28 @@ async fn download(
         }
         artifact.url = match &lock_dir {
             Some(lock_dir) => relative_to(&dest, lock_dir),
-            None => url::Url::from_file_path(std::fs::canonicalize(&dest).unwrap_or(dest.clone()))
-                .map(|u| u.to_string())
-                .unwrap_or_else(|_| dest.display().to_string()),
+            None => file_url(&dest),
         };
     }
     Ok(())
+}
+
+/// The folder a lock file is written to (`None` for standard output).
+fn lock_folder(output: Option<&std::path::Path>) -> Option<PathBuf> {
+    output.and_then(|o| o.parent()).map(|p| {
+        if p.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            p.to_path_buf()
+        }
+    })
+}
+
+fn file_url(path: &std::path::Path) -> String {
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    url::Url::from_file_path(&path)
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| path.display().to_string())
 }
 
 /// `dest` relative to `base` (both made absolute), with `/` separators as lock files use.

@@ -105,6 +105,7 @@ pub fn build(
     inspection: &Inspection,
     attributed: &[Attributed],
     verdicts: &[Verdict],
+    repacked: &BTreeMap<usize, (icelock_repack::Repacked, String)>,
     pyodide: &PyodideOptions,
 ) -> Result<LockModel, ModelError> {
     let mut packages = Vec::new();
@@ -116,17 +117,34 @@ pub fn build(
         .filter(|(_, v)| **v == Verdict::Excluded)
         .map(|(d, _)| d.name.to_string())
         .collect();
-    for (((dist, node), a), verdict) in inspection
+    for (i, (((dist, node), a), verdict)) in inspection
         .dists()
         .iter()
         .zip(&inspection.graph.nodes)
         .zip(attributed)
         .zip(verdicts)
+        .enumerate()
     {
         if *verdict != Verdict::Lock {
             continue;
         }
         let (source, proof) = match &a.attribution {
+            _ if repacked.contains_key(&i) => {
+                let (wheel, url) = &repacked[&i];
+                (
+                    PackageSource::Wheel {
+                        artifact: Artifact {
+                            filename: wheel.filename.clone(),
+                            url: url.clone(),
+                            sha256: wheel.sha256.clone(),
+                            size: Some(wheel.size),
+                            upload_time: None,
+                        },
+                        index: None,
+                    },
+                    "repacked-installed-files",
+                )
+            }
             Attribution::Index {
                 artifact: art,
                 proof,

@@ -546,7 +546,7 @@ async fn from_index(
                 dist.name, dist.version
             ));
         }
-        reasons.extend(built_locally_hint(dist, sdist));
+        reasons.extend(built_locally_hint(dist, sdist, !other_wheels.is_empty()));
         reasons.extend(
             files
                 .errors
@@ -608,7 +608,7 @@ async fn from_index(
         ));
     }
     if !differs.is_empty() {
-        reasons.extend(built_locally_hint(dist, sdist));
+        reasons.extend(built_locally_hint(dist, sdist, true));
     }
     reasons.extend(failed);
     Attributed::unproven(reasons)
@@ -621,22 +621,31 @@ fn sdist_version(filename: &str) -> Option<String> {
     stem.rsplit_once('-').map(|(_, v)| v.to_string())
 }
 
-fn built_locally_hint(dist: &InstalledDist, sdist: Option<&ListedFile>) -> Vec<String> {
-    let mut hints = Vec::new();
+fn built_locally_hint(
+    dist: &InstalledDist,
+    sdist: Option<&ListedFile>,
+    index_has_wheel: bool,
+) -> Vec<String> {
     let by = if dist.built_by_uv {
         "uv built it from source (it left uv_build.json)"
     } else {
         "it was most likely built locally"
     };
-    match sdist {
-        Some(sdist) => hints.push(format!(
-            "{by}, from the sdist {} on {}; install the index's wheel instead (pip install --force-reinstall --no-deps --only-binary :all: {}=={}) if there is one for this platform",
-            sdist.file.filename, sdist.index, dist.name, dist.version
-        )),
-        None if dist.built_by_uv => hints.push(by.to_string()),
-        None => {}
+    let from = sdist
+        .map(|s| format!(", from the sdist {} on {}", s.file.filename, s.index))
+        .unwrap_or_default();
+    let way_out = if index_has_wheel {
+        format!(
+            "reinstall the index's wheel (pip install --force-reinstall --no-deps --only-binary :all: {}=={}), or lock a wheel rebuilt from the installed files with --wheelhouse DIR",
+            dist.name, dist.version
+        )
+    } else {
+        "lock a wheel rebuilt from the installed files with --wheelhouse DIR".to_string()
+    };
+    if sdist.is_none() && !dist.built_by_uv && !index_has_wheel {
+        return vec![format!("to lock it anyway, {way_out}")];
     }
-    hints
+    vec![format!("{by}{from}; {way_out}")]
 }
 
 async fn prove(

@@ -439,6 +439,13 @@ impl Client {
             self.stats.bytes.fetch_add(total, Ordering::Relaxed);
         }
         if let (Some(file), Some(dest)) = (sink, dest) {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                file.as_file()
+                    .set_permissions(std::fs::Permissions::from_mode(0o644))
+                    .map_err(|e| fail(e.to_string()))?;
+            }
             file.persist(dest).map_err(|e| fail(e.error.to_string()))?;
         }
         Ok((hex::encode(hasher.finalize()), total))
