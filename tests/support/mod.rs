@@ -1006,3 +1006,115 @@ pub fn hermetic_icelock_command<S: AsRef<OsStr>>(home: &Path, args: &[S]) -> Com
         .args(args);
     cmd
 }
+
+// ---------------------------------------------------------------------------------------------
+// Lock files: validators from the tools venv, and the Pyodide runtime under Node
+
+/// Reads `path` (a pylock.toml) with `packaging.pylock.Pylock.from_dict` in the tools venv,
+/// panicking with the validator's message if it refuses it. Returns what the validator parsed:
+/// `{"lock_version", "created_by", "packages": [{"name", "version" (null for source trees),
+/// "wheels": [{"name", "path", "url", "size", "hashes"}], "directory": {"path", "editable"} |
+/// null, "dependencies"}]}`.
+pub fn validate_pylock(path: &Path) -> Value {
+    const CODE: &str = r#"
+import json, sys, tomllib
+from packaging.pylock import Pylock
+with open(sys.argv[1], "rb") as f:
+    lock = Pylock.from_dict(tomllib.load(f))
+def wheel(w):
+    return {"name": w.name, "path": w.path, "url": w.url, "size": w.size, "hashes": dict(w.hashes)}
+print(json.dumps({
+    "lock_version": str(lock.lock_version),
+    "created_by": lock.created_by,
+    "tool": lock.tool,
+    "packages": [{
+        "name": p.name,
+        "version": None if p.version is None else str(p.version),
+        "wheels": [wheel(w) for w in (p.wheels or [])],
+        "directory": None if p.directory is None
+            else {"path": p.directory.path, "editable": p.directory.editable},
+        "dependencies": p.dependencies,
+    } for p in lock.packages],
+}))
+"#;
+    let mut cmd = clean_command(&tools().python);
+    cmd.arg("-c").arg(CODE).arg(path);
+    let what = describe(&cmd);
+    let out =
+        output_with_timeout(&mut cmd, CHILD_TIMEOUT).unwrap_or_else(|| panic!("timed out: {what}"));
+    assert!(
+        out.status.success(),
+        "packaging.pylock refuses {}:\n{}\n--- the lock ---\n{}",
+        path.display(),
+        show(&out),
+        fs::read_to_string(path).unwrap_or_default()
+    );
+    serde_json::from_slice(&out.stdout).expect("validator summary JSON")
+}
+
+/// Reads `path` (a pyodide-lock.json) with pyodide-lock's `PyodideLockSpec.from_json` in the
+/// tools venv, panicking with the validator's message if it refuses it. Returns the number of
+/// packages the validator read.
+pub fn validate_pyodide_lock(path: &Path) -> usize {
+    const CODE: &str = r#"
+import sys
+from pathlib import Path
+from pyodide_lock import PyodideLockSpec
+spec = PyodideLockSpec.from_json(Path(sys.argv[1]))
+print(len(spec.packages))
+"#;
+    let mut cmd = clean_command(&tools().python);
+    cmd.arg("-c").arg(CODE).arg(path);
+    let what = describe(&cmd);
+    let out =
+        output_with_timeout(&mut cmd, CHILD_TIMEOUT).unwrap_or_else(|| panic!("timed out: {what}"));
+    assert!(
+        out.status.success(),
+        "pyodide-lock's validator refuses {}:\n{}",
+        path.display(),
+        show(&out)
+    );
+    stdout_str(&out)
+        .trim()
+        .parse()
+        .expect("a package count from the validator")
+}
+
+/// The npm package `pyodide` that `.ci/install-test-tools` installs under
+/// `target/test-tools/node/node_modules/pyodide`: the runtime (its `pyodide-lock.json`,
+/// `pyodide.mjs`, the wasm and the standard library). Panics with a clear message when missing.
+pub fn pyodide_runtime() -> PathBuf {
+    let t = tools();
+    let dir = t.root.join("node").join("node_modules").join("pyodide");
+    for f in [
+        "pyodide-lock.json",
+        "pyodide.mjs",
+        "pyodide.asm.wasm",
+        "python_stdlib.zip",
+    ] {
+        assert!(
+            dir.join(f).is_file(),
+            "the Pyodide runtime is missing {} (expected the npm package `pyodide` in {}); \
+             .ci/install-test-tools installs it with npm: delete target/test-tools/.ready and \
+             run it again",
+            f,
+            dir.display()
+        );
+    }
+    dir
+}
+
+/// `node` from PATH; panics with a clear message when there is none.
+pub fn node_exe() -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        let candidate = dir.join("node");
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    panic!(
+        "no `node` on PATH: the Pyodide tests run the Pyodide runtime under Node.js (20 or later); \
+         install Node.js and npm, then run .ci/install-test-tools"
+    )
+}
