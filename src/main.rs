@@ -72,6 +72,10 @@ struct LockArgs {
     /// `directory` entries that point at those folders on this machine.
     #[arg(long)]
     allow_local: bool,
+    /// Lock a distribution built locally from an sdist as that sdist (from the index), with
+    /// a warning: a build from source is not byte-reproducible.
+    #[arg(long)]
+    allow_sdist: bool,
     /// Rebuild a wheel into DIR for every distribution no index can prove (built locally from
     /// an sdist, installed from a local folder, a local version), from its verified installed
     /// files, and lock that wheel (by a path relative to the lock).
@@ -288,6 +292,7 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
             })
             .collect(),
         allow_local: args.allow_local,
+        allow_sdist: args.allow_sdist,
     };
     let mut verdicts = model::judge(&inspection, &attributed, &policy);
     let mut repacked = std::collections::BTreeMap::new();

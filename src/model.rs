@@ -25,6 +25,8 @@ pub struct Policy {
     pub exclude: Vec<String>,
     /// Write local source trees (directory, editable) as `directory` entries.
     pub allow_local: bool,
+    /// Lock the index's sdist for a dist built from it.
+    pub allow_sdist: bool,
 }
 
 /// What happens to one distribution in a lock file.
@@ -47,7 +49,10 @@ pub fn judge(inspection: &Inspection, attributed: &[Attributed], policy: &Policy
                 return Verdict::Excluded;
             }
             match &a.attribution {
-                Attribution::Unproven { reasons } => Verdict::Blocked(reasons.clone()),
+                Attribution::Unproven {
+                    sdist: Some(_), ..
+                } if policy.allow_sdist => Verdict::Lock,
+                Attribution::Unproven { reasons, .. } => Verdict::Blocked(reasons.clone()),
                 Attribution::Directory { path, url, .. } | Attribution::Editable { path, url }
                     if !policy.allow_local =>
                 {
@@ -230,6 +235,15 @@ pub fn build(
                     subdirectory: None,
                 },
                 "direct-url",
+            ),
+            Attribution::Unproven {
+                sdist: Some(sdist), ..
+            } => (
+                PackageSource::Sdist {
+                    artifact: artifact(sdist),
+                    index: sdist.index.clone(),
+                },
+                "index-sdist",
             ),
             Attribution::Unproven { .. } => continue,
         };

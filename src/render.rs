@@ -85,7 +85,7 @@ fn package_json<'a>(
         .map(|p| format!("{} {}", dist.location.join(&p.file).display(), p.message))
         .collect();
     if let Some(a) = attributed {
-        if let Attribution::Unproven { reasons } = &a.attribution {
+        if let Attribution::Unproven { reasons, .. } = &a.attribution {
             problems.extend(reasons.iter().cloned());
         }
         problems.extend(a.problems.iter().cloned());
@@ -343,7 +343,20 @@ pub fn lock_summary(
                 continue;
             }
             (Some(Verdict::Blocked(reasons)), _) => reasons.iter().collect(),
-            (None, Attribution::Unproven { reasons }) => reasons.iter().collect(),
+            (None, Attribution::Unproven { reasons, .. }) => reasons.iter().collect(),
+            (
+                Some(Verdict::Lock),
+                Attribution::Unproven {
+                    sdist: Some(sdist), ..
+                },
+            ) => {
+                let _ = writeln!(
+                    out,
+                    "  {} {}: locked as its sdist {} (--allow-sdist): building it again is not byte-reproducible",
+                    dist.name, dist.version, sdist.filename
+                );
+                Vec::new()
+            }
             _ => Vec::new(),
         };
         if !reasons.is_empty() {

@@ -162,7 +162,13 @@ pub enum Attribution {
         path: Option<std::path::PathBuf>,
     },
     /// Not proven; the reasons say why and what to do.
-    Unproven { reasons: Vec<String> },
+    Unproven {
+        reasons: Vec<String>,
+        /// The index's sdist of the installed version, when the dist looks built from it: what
+        /// `--allow-sdist` locks instead.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sdist: Option<Artifact>,
+    },
 }
 
 impl Attribution {
@@ -191,7 +197,29 @@ pub struct Attributed {
 impl Attributed {
     fn unproven(reasons: Vec<String>) -> Self {
         Self {
-            attribution: Attribution::Unproven { reasons },
+            attribution: Attribution::Unproven {
+                reasons,
+                sdist: None,
+            },
+            problems: Vec::new(),
+        }
+    }
+
+    fn unproven_with_sdist(reasons: Vec<String>, sdist: Option<&ListedFile>) -> Self {
+        Self {
+            attribution: Attribution::Unproven {
+                reasons,
+                sdist: sdist.and_then(|s| {
+                    Some(Artifact {
+                        filename: s.file.filename.clone(),
+                        url: icelock_index::config::redact(&s.file.url),
+                        sha256: s.file.sha256()?.to_string(),
+                        size: s.file.size,
+                        upload_time: s.file.upload_time.clone(),
+                        index: Some(s.index.clone()),
+                    })
+                }),
+            },
             problems: Vec::new(),
         }
     }
@@ -553,7 +581,7 @@ async fn from_index(
                 .iter()
                 .map(|e| format!("an index could not be read: {e}")),
         );
-        return Attributed::unproven(reasons);
+        return Attributed::unproven_with_sdist(reasons, sdist);
     }
 
     let trials = join_all(
@@ -611,7 +639,7 @@ async fn from_index(
         reasons.extend(built_locally_hint(dist, sdist, true));
     }
     reasons.extend(failed);
-    Attributed::unproven(reasons)
+    Attributed::unproven_with_sdist(reasons, if differs.is_empty() { None } else { sdist })
 }
 
 fn sdist_version(filename: &str) -> Option<String> {

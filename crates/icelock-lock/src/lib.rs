@@ -44,6 +44,11 @@ pub enum PackageSource {
     },
     /// A source archive by URL (a `pip install https://…/x.tar.gz`).
     Archive { artifact: Artifact },
+    /// The index's sdist of a dist built from it locally (`--allow-sdist`).
+    Sdist {
+        artifact: Artifact,
+        index: Option<String>,
+    },
     Vcs {
         vcs: String,
         url: String,

@@ -96,6 +96,9 @@ pub fn write(model: &LockModel) -> String {
         }
         if let PackageSource::Wheel {
             index: Some(index), ..
+        }
+        | PackageSource::Sdist {
+            index: Some(index), ..
         } = &package.source
         {
             table.insert("index", toml_edit::value(index));
@@ -117,6 +120,9 @@ pub fn write(model: &LockModel) -> String {
             }
             PackageSource::Archive { artifact } => {
                 table.insert("archive", Item::Table(file_table(artifact, false)));
+            }
+            PackageSource::Sdist { artifact, .. } => {
+                table.insert("sdist", Item::Table(file_table(artifact, true)));
             }
             PackageSource::Vcs {
                 vcs,

@@ -35,7 +35,7 @@ pub fn write(model: &LockModel) -> Result<String, FormatError> {
         let artifact = match &package.source {
             PackageSource::PyodideRuntime => continue,
             PackageSource::Wheel { artifact, .. } => artifact,
-            PackageSource::Archive { .. } => {
+            PackageSource::Archive { .. } | PackageSource::Sdist { .. } => {
                 return Err(FormatError::NotAWheel {
                     name: package.name.clone(),
                     version: package.version.clone(),

@@ -67,7 +67,8 @@ pub fn write(model: &LockModel) -> String {
             PackageSource::Wheel {
                 artifact,
                 index: Some(_),
-            } => {
+            }
+            | PackageSource::Sdist { artifact, .. } => {
                 let _ = writeln!(
                     out,
                     "{}=={} \\\n    --hash=sha256:{}",
