@@ -568,9 +568,14 @@ async fn from_index(
                     .unwrap_or_default(),
                 other_wheels.join(", ")
             ));
-        } else {
+        } else if files.errors.is_empty() {
             reasons.push(format!(
                 "no wheel of {} {} is on {searched}",
+                dist.name, dist.version
+            ));
+        } else {
+            reasons.push(format!(
+                "no wheel of {} {} is listed by any location that answered (searched: {searched}); those that did not are named below",
                 dist.name, dist.version
             ));
         }

@@ -154,6 +154,15 @@ fn host_key(url: &Url) -> Option<String> {
     })
 }
 
+/// `--trusted-host` entries are `host` or `host:port`, as pip takes them.
+fn is_trusted(trusted: &[String], url: &Url) -> bool {
+    host_key(url).is_some_and(|key| {
+        trusted
+            .iter()
+            .any(|t| t == &key || url.host_str().is_some_and(|h| h == t))
+    })
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d == "localhost",
@@ -167,12 +176,22 @@ impl Client {
     /// Builds the client. `credential_urls` are the configured index URLs: their user info is
     /// remembered per host and sent to that host only.
     pub fn new(options: ClientOptions, credential_urls: &[Url]) -> Result<Self, FetchError> {
-        let policy = reqwest::redirect::Policy::custom(|attempt| {
+        let trusted = options.trusted_hosts.clone();
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
             let downgrade = attempt.previous().iter().any(|u| u.scheme() == "https")
                 && attempt.url().scheme() != "https";
+            // The plain-http rule holds for redirect targets as for configured URLs.
+            let insecure = attempt.url().scheme() == "http"
+                && !is_loopback(attempt.url())
+                && !is_trusted(&trusted, attempt.url());
             if downgrade {
                 let to = redact(attempt.url());
                 attempt.error(format!("refused a redirect from https to {to}"))
+            } else if insecure {
+                let to = redact(attempt.url());
+                attempt.error(format!(
+                    "refused a redirect to plain http off loopback ({to}); allow the host with --trusted-host if that is intended"
+                ))
             } else if attempt.previous().len() >= 10 {
                 attempt.error("more than 10 redirects")
             } else {
@@ -242,13 +261,7 @@ impl Client {
             "https" | "file" => Ok(()),
             "http" if is_loopback(url) => Ok(()),
             "http" => {
-                let trusted = host_key(url).is_some_and(|key| {
-                    self.options
-                        .trusted_hosts
-                        .iter()
-                        .any(|t| t == &key || url.host_str().is_some_and(|h| h == t))
-                });
-                if trusted {
+                if is_trusted(&self.options.trusted_hosts, url) {
                     Ok(())
                 } else {
                     Err(FetchError::Insecure { url: redact(url) })
@@ -590,7 +603,12 @@ impl Client {
                     url.password().map(percent_decode),
                 ))
             } else {
-                host_key(url).and_then(|k| self.credentials.get(&k).cloned())
+                // A URL's login is kept by `host:port`; a .netrc's by host alone (as pip, uv and
+                // curl match it), so both are tried.
+                host_key(url)
+                    .and_then(|k| self.credentials.get(&k))
+                    .or_else(|| url.host_str().and_then(|h| self.credentials.get(h)))
+                    .cloned()
             };
             if let Some((user, password)) = login {
                 request = request.basic_auth(user, password);

@@ -134,8 +134,10 @@ impl Read for SparseReader<'_> {
                     .next()
                     .map(|(s, _)| *s)
                     .unwrap_or(self.file.size);
+                // What this read wants, never past the next fetched chunk: asking for the whole
+                // gap would fetch most of a wheel whose METADATA sits near its start.
                 let want = (self.pos + buf.len() as u64).min(self.file.size);
-                let end = next.max(want).min(self.file.size);
+                let end = want.min(next).max(self.pos + 1);
                 Err(std::io::Error::other(NeedRange(self.pos..end)))
             }
         }
@@ -262,6 +264,34 @@ mod tests {
     #[test]
     fn large_wheel_reads_a_fraction() {
         let bytes = wheel(5 * 1024 * 1024);
+        let (metadata, requests, fetched) = fetch_metadata(&bytes);
+        assert!(metadata.ends_with(b"Version: 1.0\n\n"));
+        assert!(requests <= 3, "{requests} requests");
+        assert!(
+            fetched < 300 * 1024,
+            "fetched {fetched} bytes of {}",
+            bytes.len()
+        );
+    }
+
+    /// METADATA first, a large member after it: the gap between the tail and METADATA must not
+    /// be fetched whole.
+    #[test]
+    fn metadata_near_the_start_of_a_large_wheel() {
+        let mut buf = std::io::Cursor::new(Vec::new());
+        {
+            let mut zip = zip::ZipWriter::new(&mut buf);
+            let stored = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored);
+            zip.start_file("demo-1.0.dist-info/METADATA", stored)
+                .unwrap();
+            zip.write_all(b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n\n")
+                .unwrap();
+            zip.start_file("demo/big.bin", stored).unwrap();
+            zip.write_all(&vec![0x5a; 3 * 1024 * 1024]).unwrap();
+            zip.finish().unwrap();
+        }
+        let bytes = buf.into_inner();
         let (metadata, requests, fetched) = fetch_metadata(&bytes);
         assert!(metadata.ends_with(b"Version: 1.0\n\n"));
         assert!(requests <= 3, "{requests} requests");

@@ -1,0 +1,1704 @@
+//! `icelock lock` against real environments built offline by pip and by uv from the fixture
+//! wheels, attributed against a local package index (tests/index/server.py) that serves the
+//! very wheels they were installed from. The oracles: the files themselves (sha256, size), what
+//! pip says it would install (`pip install --dry-run --report`), what the installers recorded
+//! (`direct_url.json`), and the server's own log of every request.
+//!
+//! Every icelock run here sees no machine-wide index settings and a fresh `HOME` (so a fresh
+//! cache), and names its index with `--index-url` or `--no-index --find-links`.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+use support::*;
+
+/// Wheel-installed dists of the full environment (everything but the editables and the
+/// path-installed demo-single).
+const FULL_INDEX: &[&str] = &[
+    "backdemo-tarfile",
+    "demo-app",
+    "demo-core",
+    "demo-extra",
+    "demo-importname",
+    "demo-meta",
+    "demo-native",
+    "demo-quirks",
+    "demo-scripts",
+    "nsdemo-alpha",
+    "nsdemo-beta",
+    "setuptools",
+];
+
+/// Wheels above this size must be read in ranges, never fetched whole, to prove METADATA.
+const BIG: u64 = 70 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// What the index serves
+
+#[derive(Debug, Clone)]
+struct ServedFile {
+    /// The real file (the served folder holds links to it).
+    path: PathBuf,
+    size: u64,
+    sha256: String,
+    /// sha256 of the wheel's own `.dist-info/METADATA`.
+    metadata_sha256: String,
+    /// As server.py lists it (`upload-time`, from the file's mtime).
+    upload_time: String,
+}
+
+struct Served {
+    /// The folder server.py serves: links to every fixture wheel, the tools wheels and the
+    /// big wheel.
+    dir: PathBuf,
+    /// The folder holding the big wheel (a find-links location for installing it).
+    extra: PathBuf,
+    files: BTreeMap<String, ServedFile>,
+}
+
+impl Served {
+    /// The served wheel of `name` (normalised) at `version`.
+    fn wheel(&self, name: &str, version: &str) -> (&str, &ServedFile) {
+        let found: Vec<(&str, &ServedFile)> = self
+            .files
+            .iter()
+            .filter(|(f, _)| {
+                let parts: Vec<&str> = f.trim_end_matches(".whl").split('-').collect();
+                f.ends_with(".whl") && normalize(parts[0]) == name && parts[1] == version
+            })
+            .map(|(f, s)| (f.as_str(), s))
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "served wheels of {name} {version}: {found:?}"
+        );
+        found[0]
+    }
+}
+
+/// Facts about files, from the tools python: size, sha256, METADATA sha256, upload time as
+/// server.py computes it.
+fn file_facts(paths: &[PathBuf]) -> Vec<ServedFile> {
+    let args: Vec<&OsStr> = paths.iter().map(|p| p.as_os_str()).collect();
+    let out = tools().python_eval(
+        r#"
+import hashlib, json, os, sys, time, zipfile
+out = []
+for p in sys.argv[1:]:
+    data = open(p, "rb").read()
+    meta = ""
+    if p.endswith(".whl"):
+        with zipfile.ZipFile(p) as zf:
+            for n in zf.namelist():
+                parts = n.split("/")
+                if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
+                    meta = hashlib.sha256(zf.read(n)).hexdigest()
+                    break
+    out.append({
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "metadata_sha256": meta,
+        "upload_time": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(os.path.getmtime(p))),
+    })
+print(json.dumps(out))
+"#,
+        &args,
+    );
+    let v: Value = serde_json::from_str(&out).expect("file facts JSON");
+    v.as_array()
+        .unwrap()
+        .iter()
+        .zip(paths)
+        .map(|(f, p)| ServedFile {
+            path: p.clone(),
+            size: f["size"].as_u64().unwrap(),
+            sha256: f["sha256"].as_str().unwrap().to_owned(),
+            metadata_sha256: f["metadata_sha256"].as_str().unwrap().to_owned(),
+            upload_time: f["upload_time"].as_str().unwrap().to_owned(),
+        })
+        .collect()
+}
+
+/// Writes demo-big 1.0: a pure wheel with a 400 KB incompressible file, its METADATA stored
+/// first in the zip and its RECORD last, so reading both takes ranges from both ends.
+fn write_big_wheel(dir: &Path) -> PathBuf {
+    fs::create_dir_all(dir).unwrap();
+    let out = tools().python_eval(
+        r#"
+import base64, hashlib, os, random, sys, zipfile
+di = "demo_big-1.0.dist-info"
+entries = [
+    (di + "/METADATA", b"Metadata-Version: 2.1\nName: demo-big\nVersion: 1.0\nSummary: icelock test fixture demo-big: too big to fetch whole\n"),
+    (di + "/WHEEL", b"Wheel-Version: 1.0\nGenerator: icelock-tests (1.0)\nRoot-Is-Purelib: true\nTag: py3-none-any\n"),
+    ("demo_big/__init__.py", b"import os\nBLOB = os.path.join(os.path.dirname(__file__), 'blob.bin')\n"),
+    ("demo_big/blob.bin", random.Random(1).randbytes(400000)),
+]
+path = os.path.join(sys.argv[1], "demo_big-1.0-py3-none-any.whl")
+rows = []
+with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    for arc, data in entries + [(di + "/RECORD", None)]:
+        if data is None:
+            rows.append(arc + ",,")
+            data = ("\n".join(rows) + "\n").encode()
+        else:
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            rows.append("%s,sha256=%s,%d" % (arc, digest, len(data)))
+        info = zipfile.ZipInfo(arc, date_time=(2020, 2, 2, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o100644 << 16
+        zf.writestr(info, data)
+print(path)
+"#,
+        &[dir.as_os_str()],
+    );
+    PathBuf::from(out.trim())
+}
+
+fn served() -> &'static Served {
+    static S: OnceLock<Served> = OnceLock::new();
+    S.get_or_init(|| {
+        let scratch = process_scratch();
+        let extra = scratch.join("extra-wheels");
+        let big = write_big_wheel(&extra);
+        let mut paths: Vec<PathBuf> = wheelhouse().wheels.iter().map(|w| w.path.clone()).collect();
+        for e in fs::read_dir(&tools().wheels).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "whl") {
+                paths.push(p);
+            }
+        }
+        paths.push(big);
+        let dir = scratch.join("served");
+        fs::create_dir_all(&dir).unwrap();
+        for p in &paths {
+            std::os::unix::fs::symlink(p, dir.join(p.file_name().unwrap())).unwrap();
+        }
+        let files = file_facts(&paths)
+            .into_iter()
+            .map(|f| {
+                (
+                    f.path.file_name().unwrap().to_string_lossy().into_owned(),
+                    f,
+                )
+            })
+            .collect();
+        Served { dir, extra, files }
+    })
+}
+
+/// A folder served by a test of its own: links to every served wheel, plus `extra` files.
+fn served_with(parent: &Path, extra: &[&Path]) -> PathBuf {
+    let dir = parent.join("served");
+    fs::create_dir_all(&dir).unwrap();
+    for f in served().files.values() {
+        std::os::unix::fs::symlink(&f.path, dir.join(f.path.file_name().unwrap())).unwrap();
+    }
+    for p in extra {
+        fs::copy(p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environments
+
+/// Installs `args` with the venv's installer from the `find_links` folders only.
+fn install_from<S: AsRef<OsStr>>(venv: &Venv, find_links: &[&Path], args: &[S]) {
+    let mut cmd = match venv.installer {
+        Installer::Pip => {
+            let mut c = venv.pip_command();
+            c.arg("install");
+            c
+        }
+        Installer::Uv => venv.uv_pip_command("install"),
+    };
+    cmd.arg("--no-index");
+    for dir in find_links {
+        cmd.arg("--find-links").arg(dir);
+    }
+    cmd.args(args);
+    run_ok(&mut cmd);
+}
+
+/// demo-big (400 KB), setuptools (the biggest real wheel at hand) and demo-app with demo-core.
+fn big_env(installer: Installer) -> &'static Venv {
+    static PIP: OnceLock<Venv> = OnceLock::new();
+    static UV: OnceLock<Venv> = OnceLock::new();
+    let cell = match installer {
+        Installer::Pip => &PIP,
+        Installer::Uv => &UV,
+    };
+    cell.get_or_init(|| {
+        let venv = Venv::create(
+            &process_scratch().join(format!("big-{}", installer.name())),
+            installer,
+        );
+        install_from(&venv, &[&served().extra], &["demo-big"]);
+        venv.install(&["setuptools", "demo-app"]);
+        venv
+    })
+}
+
+const BIG_INDEX: &[&str] = &["demo-app", "demo-big", "demo-core", "setuptools"];
+
+/// What pip would install for the full environment's requirements from the same folders:
+/// normalised name → (file name, sha256), from `pip install --dry-run --report`.
+fn pip_resolution() -> &'static BTreeMap<String, (String, String)> {
+    static R: OnceLock<BTreeMap<String, (String, String)>> = OnceLock::new();
+    R.get_or_init(|| {
+        let env = shared_full_env(Installer::Pip);
+        let tmp = tempdir();
+        let report = tmp.path().join("report.json");
+        let mut cmd = env.venv.pip_command();
+        cmd.args([
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--report",
+        ])
+        .arg(&report)
+        .arg("--no-index")
+        .arg("--find-links")
+        .arg(&wheelhouse().dir)
+        .arg("--find-links")
+        .arg(&tools().wheels)
+        .args(FULL_REQUIREMENTS)
+        .arg("setuptools");
+        run_ok(&mut cmd);
+        let r: Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
+        r["install"]
+            .as_array()
+            .expect("install array")
+            .iter()
+            .map(|i| {
+                let url = i["download_info"]["url"].as_str().unwrap();
+                let sha = i["download_info"]["archive_info"]["hashes"]["sha256"]
+                    .as_str()
+                    .unwrap();
+                (
+                    normalize(i["metadata"]["name"].as_str().unwrap()),
+                    (url.rsplit('/').next().unwrap().to_owned(), sha.to_owned()),
+                )
+            })
+            .collect()
+    })
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let mut cmd = std::process::Command::new("git");
+    cmd.current_dir(dir)
+        .args([
+            "-c",
+            "user.name=icelock-tests",
+            "-c",
+            "user.email=tests@icelock.invalid",
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null");
+    stdout_str(&run_ok(&mut cmd)).trim().to_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running icelock lock
+
+struct Run {
+    code: i32,
+    /// stdout parsed (Null when stdout is empty, as with `-o FILE`).
+    report: Value,
+    stdout: String,
+    stderr: String,
+    out: Output,
+}
+
+impl Run {
+    fn pkgs(&self) -> BTreeMap<String, Value> {
+        packages_by_name(&self.report)
+    }
+
+    fn pkg(&self, name: &str) -> Value {
+        self.pkgs()
+            .remove(name)
+            .unwrap_or_else(|| panic!("{name} not in the report\n{}", show(&self.out)))
+    }
+
+    /// Names whose `source.kind` is `kind`.
+    fn of_kind(&self, kind: &str) -> BTreeSet<String> {
+        self.pkgs()
+            .into_iter()
+            .filter(|(_, p)| p["source"]["kind"] == kind)
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    /// The reasons of an unproven package, joined.
+    fn reasons(&self, name: &str) -> String {
+        let p = self.pkg(name);
+        assert_eq!(
+            p["source"]["kind"],
+            "unproven",
+            "{name} should be unproven: {p:#}\n{}",
+            show(&self.out)
+        );
+        let reasons = str_vec(&p["source"]["reasons"]);
+        assert!(
+            !reasons.is_empty(),
+            "{name}: unproven with no reason: {p:#}"
+        );
+        // The reasons are also the package's problems.
+        let problems = str_set(&p["problems"]);
+        for r in &reasons {
+            assert!(
+                problems.contains(r),
+                "{name}: reason {r:?} not among problems {problems:?}"
+            );
+        }
+        reasons.join("\n")
+    }
+}
+
+fn lock_args(env: &Path, flags: &[&str]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = ["lock", "--format", "json"].map(OsString::from).to_vec();
+    args.extend(flags.iter().map(OsString::from));
+    args.push(env.as_os_str().to_owned());
+    args
+}
+
+/// `icelock lock --format json FLAGS ENV` with `home` as HOME.
+fn lock_in_home(home: &Path, env: &Path, flags: &[&str]) -> Run {
+    let mut cmd = hermetic_icelock_command(home, &lock_args(env, flags));
+    let out = run_icelock(&mut cmd);
+    let code = out
+        .status
+        .code()
+        .unwrap_or_else(|| panic!("no exit code\n{}", show(&out)));
+    assert!(
+        code == 0 || code == 1,
+        "lock exits 0 or 1 when it has a report\n{}",
+        show(&out)
+    );
+    let stdout = String::from_utf8(out.stdout.clone()).expect("stdout is UTF-8");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = if stdout.is_empty() {
+        Value::Null
+    } else {
+        json_stdout(&out)
+    };
+    Run {
+        code,
+        report,
+        stdout,
+        stderr,
+        out,
+    }
+}
+
+/// As [`lock_in_home`], with a fresh HOME (so a cold cache).
+fn lock(env: &Path, flags: &[&str]) -> Run {
+    let home = tempdir();
+    lock_in_home(home.path(), env, flags)
+}
+
+fn lock_with_index(env: &Path, server: &IndexServer, flags: &[&str]) -> Run {
+    let url = server.simple_url();
+    let mut all = vec!["--index-url", url.as_str()];
+    all.extend(flags);
+    lock(env, &all)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assertions
+
+/// Every index-kind package in `names` came from `server` with `proof`, and its artifact is
+/// the served file, byte for byte.
+fn assert_index_artifacts(run: &Run, names: &[&str], server: &IndexServer, proof: &str) {
+    let pkgs = run.pkgs();
+    let mut wrong = Vec::new();
+    for name in names {
+        let p = pkgs
+            .get(*name)
+            .unwrap_or_else(|| panic!("{name} not in the report\n{}", show(&run.out)));
+        let s = &p["source"];
+        if s["kind"] != "index" {
+            wrong.push(format!("{name}: not attributed to the index: {s}"));
+            continue;
+        }
+        let version = p["version"].as_str().unwrap();
+        let (filename, file) = served().wheel(name, version);
+        let want_url = format!("{}/files/{filename}", server.origin());
+        let checks = [
+            ("proof", s["proof"] == proof),
+            ("filename", s["filename"] == filename),
+            ("url", s["url"] == want_url.as_str()),
+            ("sha256", s["sha256"] == file.sha256.as_str()),
+            ("index", s["index"] == server.simple_url().as_str()),
+            // HTML pages carry no size; what is said must be right.
+            ("size", s["size"].is_null() || s["size"] == file.size),
+            (
+                "upload_time",
+                s["upload_time"].is_null()
+                    || s["upload_time"]
+                        .as_str()
+                        .is_some_and(|t| t.starts_with(&file.upload_time[..19])),
+            ),
+            ("problems", p["problems"] == Value::Array(vec![])),
+        ];
+        for (what, ok) in checks {
+            if !ok {
+                wrong.push(format!(
+                    "{name}: {what} wrong: {s}; want {filename}, {want_url}, sha256 {}, size {}, upload time {}, proof {proof}, problems []: {}",
+                    file.sha256, file.size, file.upload_time, p["problems"]
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}\n{}", wrong.join("\n"), show(&run.out));
+}
+
+/// The JSON reports' sizes must be right; with a JSON index page they must be there.
+fn assert_sizes_present(run: &Run, names: &[&str]) {
+    for name in names {
+        let p = run.pkg(name);
+        let (_, file) = served().wheel(name, p["version"].as_str().unwrap());
+        assert_eq!(p["source"]["size"], file.size, "{name}: {}", p["source"]);
+        assert!(
+            p["source"]["upload_time"].is_string(),
+            "{name}: a PEP 700 page gives upload-time: {}",
+            p["source"]
+        );
+    }
+}
+
+fn all_proven(run: &Run) {
+    let unproven = run.of_kind("unproven");
+    assert!(
+        unproven.is_empty() && run.code == 0,
+        "unproven: {unproven:?}, exit {}\n{}",
+        run.code,
+        show(&run.out)
+    );
+}
+
+fn log_paths(log: &[Value]) -> Vec<String> {
+    log.iter()
+        .map(|e| e["path"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `/simple/<project>/` requests by project.
+fn simple_counts(log: &[Value]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for p in log_paths(log) {
+        if let Some(rest) = p.strip_prefix("/simple/") {
+            *counts
+                .entry(rest.trim_end_matches('/').to_owned())
+                .or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// Requests for the wheel `filename` itself (not its `.metadata`).
+fn wheel_requests<'a>(log: &'a [Value], filename: &str) -> Vec<&'a Value> {
+    let path = format!("/files/{filename}");
+    log.iter().filter(|e| e["path"] == path.as_str()).collect()
+}
+
+/// No GET of a wheel without a Range header.
+fn assert_no_whole_wheel_gets(log: &[Value]) {
+    let whole: Vec<&Value> = log
+        .iter()
+        .filter(|e| {
+            e["method"] == "GET"
+                && e["path"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("/files/") && p.ends_with(".whl"))
+                && e["range"].is_null()
+        })
+        .collect();
+    assert!(whole.is_empty(), "wheels fetched whole: {whole:#?}");
+}
+
+fn names_set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|s| s.to_string()).collect()
+}
+
+fn full_names(installer: Installer) -> BTreeSet<String> {
+    shared_full_env(installer)
+        .venv
+        .pip_list()
+        .into_keys()
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. An index with PEP 658/714 hashes: the real PyPI's way
+
+fn metadata_hashes_prove_every_wheel(installer: Installer) {
+    let env = shared_full_env(installer);
+    let server = IndexServer::start(&served().dir, &["--metadata", "hash"]);
+    let run = lock_with_index(&env.venv.root, &server, &[]);
+    all_proven(&run);
+    assert_eq!(
+        run.pkgs().keys().cloned().collect::<BTreeSet<_>>(),
+        full_names(installer),
+        "the report lists what pip list lists"
+    );
+    assert_eq!(run.of_kind("index"), names_set(FULL_INDEX));
+    assert_eq!(run.of_kind("url"), names_set(&["demo-single"]));
+    assert_eq!(
+        run.of_kind("editable"),
+        names_set(&["demo-editable", "demo-flat"])
+    );
+    assert_index_artifacts(&run, FULL_INDEX, &server, "core-metadata-hash");
+    assert_sizes_present(&run, FULL_INDEX);
+
+    // What pip itself would install from the same folders is what the lock names.
+    let pip = pip_resolution();
+    for name in FULL_INDEX {
+        let p = run.pkg(name);
+        let (file, sha) = pip
+            .get(*name)
+            .unwrap_or_else(|| panic!("pip resolves no {name}"));
+        assert_eq!(
+            p["source"]["filename"],
+            file.as_str(),
+            "{name} vs pip's report"
+        );
+        assert_eq!(
+            p["source"]["sha256"],
+            sha.as_str(),
+            "{name} vs pip's report"
+        );
+    }
+
+    // The rest of the report is `list --format json`'s.
+    let listed = packages_by_name(&list_json(&env.venv.root));
+    for (name, p) in run.pkgs() {
+        let l = &listed[&name];
+        for key in [
+            "display_name",
+            "version",
+            "installer",
+            "location",
+            "wheel",
+            "metadata_sha256",
+            "imports",
+            "depends",
+            "extras",
+        ] {
+            assert_eq!(p[key], l[key], "{name}: {key} differs from list's");
+        }
+    }
+    assert_eq!(
+        run.report["environment"],
+        list_json(&env.venv.root)["environment"]
+    );
+
+    // One page per wheel-installed project, nothing else asked for, no wheel downloaded.
+    let log = server.log();
+    let want: BTreeMap<String, usize> = FULL_INDEX.iter().map(|n| (n.to_string(), 1)).collect();
+    assert_eq!(
+        simple_counts(&log),
+        want,
+        "project pages fetched: {:#?}",
+        log_paths(&log)
+    );
+    assert_no_whole_wheel_gets(&log);
+    for e in &log {
+        if e["path"].as_str().unwrap().starts_with("/simple/") {
+            assert!(
+                e["accept"]
+                    .as_str()
+                    .is_some_and(|a| a.contains("application/vnd.pypi.simple.v1+json")),
+                "project pages are asked for as PEP 691 JSON: {e}"
+            );
+        }
+    }
+    let n = run.pkgs().len();
+    assert!(
+        run.stderr.contains(&format!("{n} of {n}")),
+        "summary on stderr: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn metadata_hashes_prove_every_wheel_pip_env() {
+    metadata_hashes_prove_every_wheel(Installer::Pip);
+}
+
+#[test]
+fn metadata_hashes_prove_every_wheel_uv_env() {
+    metadata_hashes_prove_every_wheel(Installer::Uv);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. `.metadata` files without hashes; no PEP 658 at all (the mirror's way): ranges
+
+#[test]
+fn metadata_files_without_hashes() {
+    for installer in [Installer::Pip, Installer::Uv] {
+        let env = shared_full_env(installer);
+        let server = IndexServer::start(&served().dir, &["--metadata", "bool"]);
+        let run = lock_with_index(&env.venv.root, &server, &[]);
+        all_proven(&run);
+        assert_index_artifacts(&run, FULL_INDEX, &server, "metadata-file");
+        let log = server.log();
+        for name in FULL_INDEX {
+            let (filename, _) = served().wheel(name, run.pkg(name)["version"].as_str().unwrap());
+            let path = format!("/files/{filename}.metadata");
+            assert!(
+                log.iter()
+                    .any(|e| e["path"] == path.as_str() && e["status"] == 200),
+                "{name}: no GET of {path}: {:#?}",
+                log_paths(&log)
+            );
+        }
+        assert_no_whole_wheel_gets(&log);
+    }
+}
+
+/// With no PEP 658 at all, METADATA is read out of the wheel in ranges: never the whole of a
+/// big wheel.
+fn no_pep658_reads_ranges(installer: Installer) {
+    let venv = big_env(installer);
+    let server = IndexServer::start(&served().dir, &["--metadata", "none"]);
+    let run = lock_with_index(&venv.root, &server, &[]);
+    all_proven(&run);
+    assert_eq!(run.of_kind("index"), names_set(BIG_INDEX));
+    assert_index_artifacts(&run, BIG_INDEX, &server, "wheel-metadata");
+    let log = server.log();
+    assert_no_whole_wheel_gets(&log);
+    let mut big_seen = 0;
+    let mut too_much = Vec::new();
+    for name in BIG_INDEX {
+        let (filename, file) = served().wheel(name, run.pkg(name)["version"].as_str().unwrap());
+        let reqs = wheel_requests(&log, filename);
+        assert!(
+            !reqs.is_empty(),
+            "{filename} was never read: {:#?}",
+            log_paths(&log)
+        );
+        for r in &reqs {
+            assert_eq!(r["status"], 206, "{filename}: a range answer: {r}");
+        }
+        let bytes: u64 = reqs.iter().map(|r| r["bytes"].as_u64().unwrap()).sum();
+        if file.size > BIG {
+            big_seen += 1;
+            if bytes >= file.size / 2 {
+                too_much.push(format!(
+                    "{filename}: {bytes} bytes fetched to prove a {}-byte wheel, in ranges {:?}",
+                    file.size,
+                    reqs.iter()
+                        .map(|r| r["range"].as_str().unwrap_or("-"))
+                        .collect::<Vec<_>>()
+                ));
+            }
+        }
+    }
+    assert_eq!(
+        big_seen, 2,
+        "demo-big and setuptools are both over {BIG} bytes"
+    );
+    assert!(too_much.is_empty(), "{}", too_much.join("\n"));
+}
+
+#[test]
+fn no_pep658_reads_ranges_pip_env() {
+    no_pep658_reads_ranges(Installer::Pip);
+}
+
+#[test]
+fn no_pep658_reads_ranges_uv_env() {
+    no_pep658_reads_ranges(Installer::Uv);
+}
+
+#[test]
+fn no_pep658_full_env() {
+    for installer in [Installer::Pip, Installer::Uv] {
+        let env = shared_full_env(installer);
+        let server = IndexServer::start(&served().dir, &["--metadata", "none"]);
+        let run = lock_with_index(&env.venv.root, &server, &[]);
+        all_proven(&run);
+        assert_index_artifacts(&run, FULL_INDEX, &server, "wheel-metadata");
+        assert_no_whole_wheel_gets(&server.log());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. PEP 503 HTML and PEP 691 JSON pages
+
+#[test]
+fn html_and_json_pages() {
+    let mut too_much = Vec::new();
+    for (installer, format, metadata, proof) in [
+        (Installer::Pip, "html", "hash", "core-metadata-hash"),
+        (Installer::Pip, "html", "bool", "metadata-file"),
+        (Installer::Pip, "html", "none", "wheel-metadata"),
+        (Installer::Uv, "html", "none", "wheel-metadata"),
+        (Installer::Pip, "json", "hash", "core-metadata-hash"),
+        (Installer::Uv, "json", "none", "wheel-metadata"),
+    ] {
+        let venv = big_env(installer);
+        let server =
+            IndexServer::start(&served().dir, &["--format", format, "--metadata", metadata]);
+        let run = lock_with_index(&venv.root, &server, &[]);
+        let what = format!(
+            "{} env, {format} pages, metadata {metadata}",
+            installer.name()
+        );
+        assert!(run.code == 0, "{what}\n{}", show(&run.out));
+        all_proven(&run);
+        assert_index_artifacts(&run, BIG_INDEX, &server, proof);
+        if format == "json" {
+            assert_sizes_present(&run, BIG_INDEX);
+        }
+        let log = server.log();
+        assert_no_whole_wheel_gets(&log);
+        if metadata == "none" {
+            let (filename, file) = served().wheel("demo-big", "1.0");
+            let bytes: u64 = wheel_requests(&log, filename)
+                .iter()
+                .map(|r| r["bytes"].as_u64().unwrap())
+                .sum();
+            if bytes >= file.size / 2 {
+                too_much.push(format!(
+                    "{what}: {bytes} of {} bytes of {filename} fetched",
+                    file.size
+                ));
+            }
+        }
+    }
+    assert!(too_much.is_empty(), "{}", too_much.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. A server that ignores Range
+
+#[test]
+fn server_ignoring_range_still_proves() {
+    for format in ["json", "html"] {
+        let venv = big_env(Installer::Pip);
+        let server = IndexServer::start(
+            &served().dir,
+            &["--metadata", "none", "--no-range", "--format", format],
+        );
+        let run = lock_with_index(&venv.root, &server, &[]);
+        all_proven(&run);
+        assert_index_artifacts(&run, BIG_INDEX, &server, "wheel-metadata");
+        let log = server.log();
+        let (filename, file) = served().wheel("demo-big", "1.0");
+        let reqs = wheel_requests(&log, filename);
+        assert!(
+            reqs.iter()
+                .any(|r| r["status"] == 200 && r["bytes"] == file.size),
+            "{format}: the whole body was sent and accepted: {reqs:#?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. --verify record and --verify hash
+
+#[test]
+fn verify_record_and_hash() {
+    for installer in [Installer::Pip, Installer::Uv] {
+        let env = shared_full_env(installer);
+        for (verify, proof) in [("record", "wheel-record"), ("hash", "wheel-hash")] {
+            let server = IndexServer::start(&served().dir, &["--metadata", "hash"]);
+            let run = lock_with_index(&env.venv.root, &server, &["--verify", verify]);
+            all_proven(&run);
+            assert_index_artifacts(&run, FULL_INDEX, &server, proof);
+            let log = server.log();
+            for name in FULL_INDEX {
+                let (filename, file) =
+                    served().wheel(name, run.pkg(name)["version"].as_str().unwrap());
+                let reqs = wheel_requests(&log, filename);
+                assert!(!reqs.is_empty(), "--verify {verify}: {filename} never read");
+                if verify == "hash" {
+                    assert!(
+                        reqs.iter()
+                            .any(|r| r["range"].is_null() && r["bytes"] == file.size),
+                        "--verify hash downloads {filename} whole: {reqs:#?}"
+                    );
+                }
+            }
+        }
+        // The big env too: setuptools' RECORD is long, demo-big's is at the far end.
+        let venv = big_env(installer);
+        let server = IndexServer::start(&served().dir, &["--metadata", "none"]);
+        let run = lock_with_index(&venv.root, &server, &["--verify", "record"]);
+        all_proven(&run);
+        assert_index_artifacts(&run, BIG_INDEX, &server, "wheel-record");
+    }
+}
+
+#[test]
+fn wrong_hash_on_the_index_fails_verify_hash() {
+    let env = shared_full_env(Installer::Pip);
+    let (filename, file) = served().wheel("demo-core", "1.2");
+    let server = IndexServer::start(&served().dir, &["--wrong-hash", filename]);
+    let run = lock_with_index(&env.venv.root, &server, &["--verify", "hash"]);
+    assert_eq!(run.code, 1, "{}", show(&run.out));
+    let reasons = run.reasons("demo-core");
+    assert!(
+        reasons.contains("hash")
+            && reasons.contains(&file.sha256)
+            && reasons.contains(&"0".repeat(64)),
+        "the reason names the listed and the actual hash: {reasons}"
+    );
+    assert_eq!(run.of_kind("unproven"), names_set(&["demo-core"]));
+    let others: Vec<&str> = FULL_INDEX
+        .iter()
+        .copied()
+        .filter(|n| *n != "demo-core")
+        .collect();
+    assert_index_artifacts(&run, &others, &server, "wheel-hash");
+    assert!(
+        run.stderr.contains("demo-core"),
+        "summary names demo-core: {}",
+        run.stderr
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Installed METADATA differs from the index wheel's (a local build)
+
+/// Rewrites `wheel` into `dir` under the same file name, with `line` added to METADATA and the
+/// RECORD row fixed: same name, version, tags and files, other METADATA.
+fn rebuild_with_other_metadata(wheel: &Path, dir: &Path, line: &str) -> PathBuf {
+    fs::create_dir_all(dir).unwrap();
+    let out = tools().python_eval(
+        r#"
+import base64, hashlib, os, sys, zipfile
+src, outdir, line = sys.argv[1], sys.argv[2], sys.argv[3]
+dst = os.path.join(outdir, os.path.basename(src))
+def digest(data):
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+with zipfile.ZipFile(src) as zin:
+    items = [(i, zin.read(i.filename)) for i in zin.infolist()]
+meta_name = next(i.filename for i, _ in items if i.filename.endswith(".dist-info/METADATA"))
+record_name = next(i.filename for i, _ in items if i.filename.endswith(".dist-info/RECORD"))
+out = []
+for info, data in items:
+    if info.filename == meta_name:
+        data = data + line.encode() + b"\n"
+        new_meta = data
+    out.append((info, data))
+rows = []
+for row in dict(out)[[i for i, _ in out if i.filename == record_name][0]].decode().splitlines():
+    path = row.split(",")[0]
+    if path == meta_name:
+        row = "%s,%s,%d" % (path, digest(new_meta), len(new_meta))
+    rows.append(row)
+with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+    for info, data in out:
+        if info.filename == record_name:
+            data = ("\n".join(rows) + "\n").encode()
+        zout.writestr(info, data)
+print(dst)
+"#,
+        &[wheel.as_os_str(), dir.as_os_str(), OsStr::new(line)],
+    );
+    PathBuf::from(out.trim())
+}
+
+/// A small sdist of demo-core 1.2, for the index to list beside its wheel.
+fn write_sdist(dir: &Path) -> PathBuf {
+    let out = tools().python_eval(
+        r#"
+import io, os, sys, tarfile
+path = os.path.join(sys.argv[1], "demo_core-1.2.tar.gz")
+pkg_info = b"Metadata-Version: 2.1\nName: demo-core\nVersion: 1.2\n"
+with tarfile.open(path, "w:gz") as tf:
+    info = tarfile.TarInfo("demo_core-1.2/PKG-INFO")
+    info.size = len(pkg_info)
+    info.mtime = 1580601600
+    tf.addfile(info, io.BytesIO(pkg_info))
+print(path)
+"#,
+        &[dir.as_os_str()],
+    );
+    PathBuf::from(out.trim())
+}
+
+fn local_build_is_not_the_index_wheel(installer: Installer) {
+    let tmp = tempdir();
+    let (filename, original) = served().wheel("demo-core", "1.2");
+    let local = rebuild_with_other_metadata(
+        &original.path,
+        &tmp.path().join("local"),
+        "Platform: built-here",
+    );
+    assert_eq!(local.file_name().unwrap().to_str(), Some(filename));
+    let venv = Venv::create(&tmp.path().join("venv"), installer);
+    install_from(&venv, &[&tmp.path().join("local")], &["demo-core==1.2"]);
+    venv.install(&["demo-app"]);
+    let installed_meta = venv.dist_info("demo-core").join("METADATA");
+    let installed_sha = sha256_hex(&installed_meta);
+    assert_ne!(
+        installed_sha, original.metadata_sha256,
+        "the rebuild has other METADATA"
+    );
+    let sdist_dir = tmp.path().join("sdist");
+    fs::create_dir_all(&sdist_dir).unwrap();
+    let sdist = write_sdist(&sdist_dir);
+    let folder = served_with(tmp.path(), &[&sdist]);
+
+    for metadata in ["hash", "bool", "none"] {
+        let server = IndexServer::start(&folder, &["--metadata", metadata]);
+        let run = lock_with_index(&venv.root, &server, &[]);
+        let what = format!("{} env, metadata {metadata}", installer.name());
+        assert_eq!(run.code, 1, "{what}\n{}", show(&run.out));
+        let reasons = run.reasons("demo-core");
+        assert!(
+            reasons.contains("METADATA") && reasons.contains("differs"),
+            "{what}: the reason says METADATA differs: {reasons}"
+        );
+        assert!(
+            reasons.contains(&installed_sha) && reasons.contains(&original.metadata_sha256),
+            "{what}: the reason gives both METADATA hashes ({installed_sha} installed, {} on the index): {reasons}",
+            original.metadata_sha256
+        );
+        assert!(
+            reasons.contains("demo_core-1.2.tar.gz"),
+            "{what}: the reason points at the sdist it was likely built from: {reasons}"
+        );
+        // The report is still whole: everything else is proven.
+        assert_eq!(
+            run.pkgs().keys().cloned().collect::<BTreeSet<_>>(),
+            venv.pip_list().into_keys().collect::<BTreeSet<_>>()
+        );
+        assert_eq!(run.of_kind("unproven"), names_set(&["demo-core"]), "{what}");
+        let proof = match metadata {
+            "hash" => "core-metadata-hash",
+            "bool" => "metadata-file",
+            _ => "wheel-metadata",
+        };
+        assert_index_artifacts(&run, &["demo-app"], &server, proof);
+        assert!(run.stderr.contains("demo-core"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn local_build_is_not_the_index_wheel_pip_env() {
+    local_build_is_not_the_index_wheel(Installer::Pip);
+}
+
+#[test]
+fn local_build_is_not_the_index_wheel_uv_env() {
+    local_build_is_not_the_index_wheel(Installer::Uv);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. A modified installed file
+
+#[test]
+fn modified_installed_file_is_unproven() {
+    for installer in [Installer::Pip, Installer::Uv] {
+        let tmp = tempdir();
+        let venv = Venv::create(&tmp.path().join("venv"), installer);
+        venv.install(&["demo-app"]);
+        let util = venv.site_packages().join("demo_core").join("util.py");
+        let mut text = fs::read_to_string(&util).unwrap();
+        text.push_str("# patched by hand\n");
+        fs::write(&util, text).unwrap();
+        let server = IndexServer::start(&served().dir, &[] as &[&str]);
+        let run = lock_with_index(&venv.root, &server, &[]);
+        assert_eq!(run.code, 1, "{}", show(&run.out));
+        let reasons = run.reasons("demo-core");
+        assert!(
+            reasons.contains("demo_core/util.py"),
+            "{} env: the reason names the file: {reasons}",
+            installer.name()
+        );
+        assert_eq!(run.of_kind("unproven"), names_set(&["demo-core"]));
+        assert_index_artifacts(&run, &["demo-app"], &server, "core-metadata-hash");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Wheels installed from a path
+
+#[test]
+fn path_installs_are_url_artifacts() {
+    for installer in [Installer::Pip, Installer::Uv] {
+        // The full env's demo-single, installed by absolute path.
+        let env = shared_full_env(installer);
+        let server = IndexServer::start(&served().dir, &[] as &[&str]);
+        let run = lock_with_index(&env.venv.root, &server, &[]);
+        let s = run.pkg("demo-single")["source"].clone();
+        let want_sha = sha256_hex(&env.single_wheel);
+        assert_eq!(s["kind"], "url", "{s}");
+        assert_eq!(s["proof"], "direct-url-hash", "{s}");
+        assert_eq!(s["sha256"], want_sha.as_str(), "{s}");
+        assert_eq!(s["filename"], "demo_single-1.0-py3-none-any.whl", "{s}");
+        let url = s["url"].as_str().unwrap();
+        assert!(url.starts_with("file://"), "{s}");
+        assert_eq!(
+            canon(url.strip_prefix("file://").unwrap()),
+            canon(&env.single_wheel),
+            "{s}"
+        );
+        if installer == Installer::Pip {
+            let du: Value = serde_json::from_slice(
+                &fs::read(env.venv.dist_info("demo-single").join("direct_url.json")).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(
+                s["sha256"], du["archive_info"]["hashes"]["sha256"],
+                "pip's own record: {du}"
+            );
+        }
+        assert!(
+            !simple_counts(&server.log()).contains_key("demo-single"),
+            "a URL install is not looked up on the index"
+        );
+
+        // `install ./x.whl` from a copy, which then goes away: pip recorded the hash; uv did
+        // not, and the file can no longer be hashed.
+        let tmp = tempdir();
+        let wheels = tmp.path().join("wheels");
+        fs::create_dir_all(&wheels).unwrap();
+        let copy = wheels.join("demo_single-1.0-py3-none-any.whl");
+        fs::copy(&env.single_wheel, &copy).unwrap();
+        let venv = Venv::create(&tmp.path().join("venv"), installer);
+        let mut cmd = match installer {
+            Installer::Pip => {
+                let mut c = venv.pip_command();
+                c.args(["install", "--no-index"]);
+                c
+            }
+            Installer::Uv => {
+                let mut c = venv.uv_pip_command("install");
+                c.arg("--no-index");
+                c
+            }
+        };
+        cmd.current_dir(&wheels)
+            .arg("./demo_single-1.0-py3-none-any.whl");
+        run_ok(&mut cmd);
+        let run = lock(&venv.root, &["--no-index"]);
+        all_proven(&run);
+        let s = run.pkg("demo-single")["source"].clone();
+        assert_eq!(s["kind"], "url", "{s}");
+        assert_eq!(s["proof"], "direct-url-hash", "{s}");
+        assert_eq!(s["sha256"], want_sha.as_str(), "{s}");
+        assert_eq!(
+            canon(s["url"].as_str().unwrap().strip_prefix("file://").unwrap()),
+            canon(&copy)
+        );
+
+        fs::remove_file(&copy).unwrap();
+        let run = lock(&venv.root, &["--no-index"]);
+        match installer {
+            Installer::Pip => {
+                all_proven(&run);
+                assert_eq!(
+                    run.pkg("demo-single")["source"]["sha256"],
+                    want_sha.as_str()
+                );
+            }
+            Installer::Uv => {
+                assert_eq!(run.code, 1, "{}", show(&run.out));
+                let reasons = run.reasons("demo-single");
+                assert!(
+                    reasons.contains("demo_single-1.0-py3-none-any.whl"),
+                    "the reason names the file that is gone: {reasons}"
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. Editable, directory and VCS installs
+
+#[test]
+fn editable_directory_and_vcs_sources() {
+    // The full env's two editables.
+    for installer in [Installer::Pip, Installer::Uv] {
+        let env = shared_full_env(installer);
+        let run = lock(&env.venv.root, &["--no-index"]);
+        for (name, dir) in [("demo-editable", &env.editable), ("demo-flat", &env.flat)] {
+            let s = run.pkg(name)["source"].clone();
+            assert_eq!(s["kind"], "editable", "{name}: {s}");
+            assert_eq!(
+                canon(s["path"].as_str().expect("editable path")),
+                canon(dir),
+                "{s}"
+            );
+            assert!(
+                s["url"].as_str().is_some_and(|u| u.starts_with("file://")),
+                "{s}"
+            );
+            assert_eq!(run.pkg(name)["problems"], Value::Array(vec![]), "{name}");
+        }
+    }
+
+    for installer in [Installer::Pip, Installer::Uv] {
+        let tmp = tempdir();
+        let venv = Venv::create(&tmp.path().join("venv"), installer);
+        venv.install(&["setuptools", "demo-core"]);
+        let flat = copy_fixture_project("editable-flat", tmp.path());
+        venv.install(&[OsStr::new("--no-build-isolation"), flat.as_os_str()]);
+        let repo = copy_fixture_project("editable-proj", tmp.path());
+        git(&repo, &["init", "-q"]);
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-q", "-m", "fixture"]);
+        git(&repo, &["tag", "v0.1"]);
+        let commit = git(&repo, &["rev-parse", "HEAD"]);
+        let url = format!("git+file://{}@v0.1", repo.display());
+        venv.install(&["--no-build-isolation", url.as_str()]);
+
+        let server = IndexServer::start(&served().dir, &[] as &[&str]);
+        let run = lock_with_index(&venv.root, &server, &[]);
+        all_proven(&run);
+        let what = installer.name();
+        let d = run.pkg("demo-flat")["source"].clone();
+        assert_eq!(d["kind"], "directory", "{what}: {d}");
+        assert_eq!(
+            canon(d["path"].as_str().expect("directory path")),
+            canon(&flat),
+            "{d}"
+        );
+        let v = run.pkg("demo-editable")["source"].clone();
+        assert_eq!(v["kind"], "vcs", "{what}: {v}");
+        assert_eq!(v["vcs"], "git", "{v}");
+        assert_eq!(v["commit_id"].as_str(), Some(commit.as_str()), "{v}");
+        assert_eq!(v["requested_revision"], "v0.1", "{v}");
+        let vurl = v["url"].as_str().expect("vcs url");
+        assert!(
+            vurl.starts_with("file://") && vurl.trim_end_matches('/').ends_with("/editable-proj"),
+            "{v}"
+        );
+        assert_index_artifacts(
+            &run,
+            &["demo-core", "setuptools"],
+            &server,
+            "core-metadata-hash",
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. --find-links folders with --no-index
+
+#[test]
+fn find_links_folders() {
+    for installer in [Installer::Pip, Installer::Uv] {
+        let env = shared_full_env(installer);
+        let wh = &wheelhouse().dir;
+        let tw = &tools().wheels;
+        let run = lock(
+            &env.venv.root,
+            &[
+                "--no-index",
+                "--find-links",
+                wh.to_str().unwrap(),
+                "--find-links",
+                tw.to_str().unwrap(),
+            ],
+        );
+        all_proven(&run);
+        assert_eq!(run.of_kind("index"), names_set(FULL_INDEX));
+        for name in FULL_INDEX {
+            let p = run.pkg(name);
+            let s = &p["source"];
+            let (filename, file) = served().wheel(name, p["version"].as_str().unwrap());
+            let folder = canon(file.path.parent().unwrap());
+            assert_eq!(s["filename"], filename, "{name}: {s}");
+            assert_eq!(s["sha256"], file.sha256.as_str(), "{name}: {s}");
+            assert_eq!(
+                s["proof"], "wheel-metadata",
+                "{name}: a folder has no .metadata: {s}"
+            );
+            let url = s["url"].as_str().unwrap();
+            assert_eq!(
+                canon(url.strip_prefix("file://").expect("a file URL")),
+                canon(&file.path),
+                "{s}"
+            );
+            let index = s["index"].as_str().expect("index");
+            assert_eq!(
+                canon(index.strip_prefix("file://").expect("a file URL")),
+                folder,
+                "{name}: {s}"
+            );
+            assert!(s["size"].is_null() || s["size"] == file.size, "{s}");
+        }
+    }
+}
+
+#[test]
+fn extra_index_url_is_searched_too() {
+    // The primary index serves only the fixture wheels; setuptools is on the extra one.
+    let tmp = tempdir();
+    let primary_dir = tmp.path().join("primary");
+    let extra_dir = tmp.path().join("extra");
+    fs::create_dir_all(&primary_dir).unwrap();
+    fs::create_dir_all(&extra_dir).unwrap();
+    for (name, f) in &served().files {
+        let dir = if name.starts_with("setuptools") {
+            &extra_dir
+        } else {
+            &primary_dir
+        };
+        std::os::unix::fs::symlink(&f.path, dir.join(name)).unwrap();
+    }
+    let primary = IndexServer::start(&primary_dir, &[] as &[&str]);
+    let extra = IndexServer::start(&extra_dir, &[] as &[&str]);
+    let env = shared_full_env(Installer::Uv);
+    let extra_url = extra.simple_url();
+    let run = lock_with_index(&env.venv.root, &primary, &["--extra-index-url", &extra_url]);
+    all_proven(&run);
+    let others: Vec<&str> = FULL_INDEX
+        .iter()
+        .copied()
+        .filter(|n| *n != "setuptools")
+        .collect();
+    assert_index_artifacts(&run, &others, &primary, "core-metadata-hash");
+    assert_index_artifacts(&run, &["setuptools"], &extra, "core-metadata-hash");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. Flaky servers, redirects, plain http off loopback
+
+#[test]
+fn retries_through_server_errors() {
+    let venv = big_env(Installer::Pip);
+    for metadata in ["hash", "none"] {
+        let server = IndexServer::start(
+            &served().dir,
+            &["--fail-first", "2", "--metadata", metadata],
+        );
+        let run = lock_with_index(&venv.root, &server, &[]);
+        all_proven(&run);
+        let proof = if metadata == "hash" {
+            "core-metadata-hash"
+        } else {
+            "wheel-metadata"
+        };
+        assert_index_artifacts(&run, BIG_INDEX, &server, proof);
+        let log = server.log();
+        for name in BIG_INDEX {
+            let path = format!("/simple/{name}/");
+            let statuses: Vec<i64> = log
+                .iter()
+                .filter(|e| e["path"] == path.as_str())
+                .map(|e| e["status"].as_i64().unwrap())
+                .collect();
+            assert_eq!(statuses, vec![500, 500, 200], "{path}: retried twice");
+        }
+    }
+}
+
+/// This machine's address off loopback, if it has one.
+fn non_loopback_address() -> Option<String> {
+    let out = tools().python_eval(
+        r#"
+import socket
+addr = ""
+try:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect(("10.255.255.255", 9))
+    addr = s.getsockname()[0]
+except OSError:
+    pass
+if not addr or addr.startswith("127."):
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            if not info[4][0].startswith("127."):
+                addr = info[4][0]
+                break
+    except OSError:
+        pass
+print("" if addr.startswith("127.") else addr)
+"#,
+        &[],
+    );
+    let addr = out.trim();
+    (!addr.is_empty()).then(|| addr.to_owned())
+}
+
+fn skip_note(what: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipping {what}: this machine has no address off loopback"
+    );
+}
+
+#[test]
+fn redirect_to_plain_http_is_refused() {
+    let venv = big_env(Installer::Pip);
+    // To a host that does not resolve: the reason must be the refusal, not a lookup failure.
+    let server = IndexServer::start(&served().dir, &["--redirect-http", "--metadata", "none"]);
+    let run = lock_with_index(&venv.root, &server, &[]);
+    assert_eq!(run.code, 1, "{}", show(&run.out));
+    for name in BIG_INDEX {
+        let reasons = run.reasons(name);
+        assert!(
+            reasons.contains("redirect"),
+            "{name}: the reason mentions the refused redirect: {reasons}"
+        );
+    }
+}
+
+#[test]
+fn redirect_off_loopback_is_never_followed() {
+    // To a plain-http server off loopback that would answer: it must never be asked.
+    let Some(addr) = non_loopback_address() else {
+        return skip_note("the off-loopback redirect");
+    };
+    let venv = big_env(Installer::Pip);
+    let elsewhere = IndexServer::start_on(&addr, &served().dir, &["--metadata", "none"]);
+    let server = IndexServer::start(
+        &served().dir,
+        &["--redirect-to", &elsewhere.origin(), "--metadata", "none"],
+    );
+    let run = lock_with_index(&venv.root, &server, &[]);
+    let reached = elsewhere.log();
+    assert!(
+        reached.is_empty(),
+        "icelock followed a redirect to plain http off loopback ({}): {:#?}\n{}",
+        elsewhere.origin(),
+        log_paths(&reached),
+        show(&run.out)
+    );
+    assert_eq!(run.code, 1, "{}", show(&run.out));
+    for name in BIG_INDEX {
+        let reasons = run.reasons(name);
+        assert!(reasons.contains("redirect"), "{name}: {reasons}");
+    }
+}
+
+#[test]
+fn plain_http_off_loopback_needs_trusted_host() {
+    let Some(addr) = non_loopback_address() else {
+        return skip_note("plain http off loopback");
+    };
+    let venv = big_env(Installer::Uv);
+    let server = IndexServer::start_on(&addr, &served().dir, &[] as &[&str]);
+    let run = lock_with_index(&venv.root, &server, &[]);
+    assert_eq!(run.code, 1, "{}", show(&run.out));
+    assert!(
+        server.log().is_empty(),
+        "plain http off loopback was used: {:#?}",
+        server.log()
+    );
+    for name in BIG_INDEX {
+        let reasons = run.reasons(name);
+        assert!(
+            reasons.contains("trusted-host"),
+            "{name}: the reason says how to allow it: {reasons}"
+        );
+    }
+    let run = lock_with_index(&venv.root, &server, &["--trusted-host", &addr]);
+    all_proven(&run);
+    assert_index_artifacts(&run, BIG_INDEX, &server, "core-metadata-hash");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. --offline
+
+#[test]
+fn offline_with_a_cold_cache_asks_nothing() {
+    for installer in [Installer::Pip, Installer::Uv] {
+        let env = shared_full_env(installer);
+        let server = IndexServer::start(&served().dir, &[] as &[&str]);
+        let run = lock_with_index(&env.venv.root, &server, &["--offline"]);
+        assert_eq!(run.code, 1, "{}", show(&run.out));
+        assert_eq!(run.of_kind("unproven"), names_set(FULL_INDEX));
+        for name in FULL_INDEX {
+            let reasons = run.reasons(name);
+            assert!(reasons.contains("offline"), "{name}: {reasons}");
+        }
+        // What needs no index is still proven.
+        assert_eq!(run.of_kind("url"), names_set(&["demo-single"]));
+        assert_eq!(
+            run.of_kind("editable"),
+            names_set(&["demo-editable", "demo-flat"])
+        );
+        assert_eq!(server.log(), Vec::<Value>::new(), "--offline made requests");
+    }
+}
+
+#[test]
+fn offline_with_a_warm_cache_proves_from_it() {
+    let env = shared_full_env(Installer::Pip);
+    let home = tempdir();
+    let server = IndexServer::start(&served().dir, &[] as &[&str]);
+    let url = server.simple_url();
+    let online = lock_in_home(home.path(), &env.venv.root, &["--index-url", &url]);
+    all_proven(&online);
+    server.clear_log();
+    let offline = lock_in_home(
+        home.path(),
+        &env.venv.root,
+        &["--index-url", &url, "--offline"],
+    );
+    assert_eq!(server.log(), Vec::<Value>::new(), "--offline made requests");
+    all_proven(&offline);
+    for name in FULL_INDEX {
+        assert_eq!(
+            offline.pkg(name)["source"],
+            online.pkg(name)["source"],
+            "{name}: the cached attribution is the online one"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 13. Credentials
+
+fn assert_no_secret(run: &Run, secret: &str, extra: Option<&str>) {
+    for (what, text) in [
+        ("stdout", run.stdout.as_str()),
+        ("stderr", run.stderr.as_str()),
+    ]
+    .into_iter()
+    .chain(extra.map(|t| ("-o file", t)))
+    {
+        assert!(
+            !text.contains(secret),
+            "{secret} appears in {what}:\n{text}"
+        );
+        assert!(
+            !text.contains("user:"),
+            "the user name appears in a URL in {what}:\n{text}"
+        );
+        assert!(
+            !text.contains("user@"),
+            "the user name appears in a URL in {what}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn credentials_in_the_index_url_are_sent_and_never_shown() {
+    let env = shared_full_env(Installer::Pip);
+    let server = IndexServer::start(
+        &served().dir,
+        &["--require-auth", "user:s3cret", "--metadata", "none"],
+    );
+    let url = format!("http://user:s3cret@127.0.0.1:{}/simple/", server.port);
+    let tmp = tempdir();
+    let out_file = tmp.path().join("lock.json");
+    let mut run = lock(
+        &env.venv.root,
+        &["--index-url", &url, "-v", "-o", out_file.to_str().unwrap()],
+    );
+    let written = fs::read_to_string(&out_file).expect("-o file written");
+    assert_eq!(run.stdout, "", "with -o the report goes to the file");
+    run.report = serde_json::from_str(&written).expect("the -o file is JSON");
+    all_proven(&run);
+    let log = server.log();
+    assert!(!log.is_empty());
+    for e in &log {
+        assert_eq!(
+            e["authorization"], true,
+            "every request carries the login: {e}"
+        );
+        assert_eq!(e["user"], "user", "{e}");
+        assert_ne!(e["status"], 401, "{e}");
+    }
+    assert_no_secret(&run, "s3cret", Some(&written));
+    let report: Value = serde_json::from_str(&written).unwrap();
+    for name in FULL_INDEX {
+        let p = packages_by_name(&report)[*name].clone();
+        assert_eq!(
+            p["source"]["index"],
+            server.simple_url().as_str(),
+            "{name}: redacted index"
+        );
+        assert!(
+            p["source"]["url"]
+                .as_str()
+                .unwrap()
+                .starts_with(&server.origin()),
+            "{p}"
+        );
+    }
+    assert!(
+        run.stderr.contains(&format!("GET {}", server.simple_url())),
+        "-v logs each request, without the login: {}",
+        run.stderr
+    );
+
+    // Failures: a wrong password, and a server that fails every request. The messages carry
+    // URLs, never the login.
+    let url = format!("http://user:wr0ng@127.0.0.1:{}/simple/", server.port);
+    let run = lock(&env.venv.root, &["--index-url", &url, "-v"]);
+    assert_eq!(run.code, 1, "{}", show(&run.out));
+    assert!(
+        run.reasons("demo-core").contains("401"),
+        "{}",
+        run.reasons("demo-core")
+    );
+    assert_no_secret(&run, "wr0ng", None);
+
+    let failing = IndexServer::start(
+        &served().dir,
+        &["--fail-first", "100", "--metadata", "none"],
+    );
+    let url = format!("http://user:s3cret@127.0.0.1:{}/simple/", failing.port);
+    let run = lock(&env.venv.root, &["--index-url", &url, "-v"]);
+    assert_eq!(run.code, 1, "{}", show(&run.out));
+    assert!(
+        run.reasons("demo-core").contains("500"),
+        "{}",
+        run.reasons("demo-core")
+    );
+    assert_no_secret(&run, "s3cret", None);
+}
+
+#[test]
+fn credentials_are_not_sent_across_a_redirect() {
+    // Files redirected to another server (as PyPI's go to its CDN): the login for the index
+    // must not follow them there.
+    let venv = big_env(Installer::Pip);
+    let files = IndexServer::start(&served().dir, &["--metadata", "none"]);
+    let index = IndexServer::start(
+        &served().dir,
+        &[
+            "--require-auth",
+            "user:s3cret",
+            "--metadata",
+            "none",
+            "--redirect-to",
+            &files.origin(),
+        ],
+    );
+    let url = format!("http://user:s3cret@127.0.0.1:{}/simple/", index.port);
+    let run = lock(&venv.root, &["--index-url", &url]);
+    all_proven(&run);
+    let reached = files.log();
+    assert!(!reached.is_empty(), "the redirects were followed");
+    for e in &reached {
+        assert_eq!(
+            e["authorization"], false,
+            "the login went to another host: {e}"
+        );
+    }
+    for e in index.log() {
+        assert_eq!(e["user"], "user", "{e}");
+    }
+    assert_no_secret(&run, "s3cret", None);
+}
+
+#[test]
+fn netrc_login_is_used_for_its_host() {
+    let venv = big_env(Installer::Uv);
+    let server = IndexServer::start(&served().dir, &["--require-auth", "user:s3cret"]);
+    let home = tempdir();
+    let netrc = home.path().join(".netrc");
+    fs::write(
+        &netrc,
+        "machine 127.0.0.1\n  login user\n  password s3cret\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&netrc, fs::Permissions::from_mode(0o600)).unwrap();
+    let url = server.simple_url();
+    let run = lock_in_home(home.path(), &venv.root, &["--index-url", &url, "-v"]);
+    let log = server.log();
+    assert!(
+        log.iter().all(|e| e["user"] == "user"),
+        "the .netrc login for 127.0.0.1 was not sent to 127.0.0.1:{} (pip and uv match .netrc by host, whatever the port): {:#?}\n{}",
+        server.port,
+        log,
+        show(&run.out)
+    );
+    all_proven(&run);
+    assert_no_secret(&run, "s3cret", None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 14. -o FILE
+
+#[test]
+fn output_file_is_the_report_written_whole() {
+    let env = shared_full_env(Installer::Uv);
+    let server = IndexServer::start(&served().dir, &[] as &[&str]);
+    let to_stdout = lock_with_index(&env.venv.root, &server, &[]);
+    all_proven(&to_stdout);
+
+    let tmp = tempdir();
+    let out_file = tmp.path().join("lock.json");
+    // An existing, longer file is replaced whole.
+    fs::write(&out_file, "x".repeat(to_stdout.stdout.len() * 2)).unwrap();
+    let run = lock_with_index(&env.venv.root, &server, &["-o", out_file.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", show(&run.out));
+    assert_eq!(run.stdout, "", "with -o nothing goes to stdout");
+    assert!(!run.stderr.is_empty(), "the summary still goes to stderr");
+    let written = fs::read_to_string(&out_file).unwrap();
+    assert_eq!(
+        written, to_stdout.stdout,
+        "-o FILE holds what stdout would have"
+    );
+    let left: Vec<String> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        left,
+        vec!["lock.json".to_owned()],
+        "no temporary file left behind"
+    );
+
+    // An unproven run still writes its report (and exits 1).
+    let run = lock_with_index(
+        &env.venv.root,
+        &server,
+        &["--offline", "-o", out_file.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 1, "{}", show(&run.out));
+    let report: Value = serde_json::from_str(&fs::read_to_string(&out_file).unwrap()).unwrap();
+    assert_eq!(
+        packages_by_name(&report).keys().collect::<Vec<_>>(),
+        to_stdout.pkgs().keys().collect::<Vec<_>>()
+    );
+    assert!(packages_by_name(&report)["demo-core"]["source"]["kind"] == "unproven");
+}
+
+#[test]
+fn output_file_has_ordinary_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = shared_full_env(Installer::Pip);
+    let tmp = tempdir();
+    // What any new file gets here (0666 less the umask), and an existing file's own mode.
+    let reference = tmp.path().join("reference");
+    fs::write(&reference, "").unwrap();
+    let ordinary = fs::metadata(&reference).unwrap().permissions().mode() & 0o777;
+    let new_file = tmp.path().join("new.json");
+    let existing = tmp.path().join("existing.json");
+    fs::write(&existing, "{}").unwrap();
+    fs::set_permissions(&existing, fs::Permissions::from_mode(0o664)).unwrap();
+    for out in [&new_file, &existing] {
+        let run = lock(&env.venv.root, &["--no-index", "-o", out.to_str().unwrap()]);
+        assert!(fs::metadata(out).unwrap().len() > 100, "{}", show(&run.out));
+    }
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        (mode(&new_file), mode(&existing)),
+        (ordinary, 0o664),
+        "a new -o file gets the mode any new file gets ({ordinary:o}), a replaced one keeps its own (664); got {:o} and {:o}",
+        mode(&new_file),
+        mode(&existing)
+    );
+}

@@ -1,0 +1,432 @@
+//! The online tier of `icelock lock`: real packages installed from the package index by pip
+//! and by uv, locked with the machine's own index configuration, and checked against pip's
+//! installation report (`pip install --report`: the URL and sha256 of every file pip
+//! installed). Skipped (with a message saying so) when the index cannot be reached.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::*;
+
+const REQUIREMENTS: &[&str] = &[
+    "requests[socks]",
+    "attrs",
+    "jaraco.functools",
+    "idna==3.10",
+    "six==1.16.0",
+];
+
+/// Machine settings that say how to reach the index (kept), unlike PIP_FIND_LINKS & co.
+const INDEX_SETTINGS: &[&str] = &[
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_TRUSTED_HOST",
+    "PIP_CERT",
+    "PIP_CLIENT_CERT",
+    "PIP_PROXY",
+    "UV_INDEX_URL",
+    "UV_EXTRA_INDEX_URL",
+    "UV_DEFAULT_INDEX",
+    "UV_INDEX",
+    "UV_NATIVE_TLS",
+    "UV_INSECURE_HOST",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+];
+
+fn with_index_settings(mut cmd: Command) -> Command {
+    for k in INDEX_SETTINGS {
+        if let Some(v) = std::env::var_os(k) {
+            cmd.env(k, v);
+        }
+    }
+    cmd
+}
+
+/// Ok(()) when pip can download a small wheel from the index; Err(reason) otherwise.
+fn index_reachable() -> &'static Result<(), String> {
+    static R: OnceLock<Result<(), String>> = OnceLock::new();
+    R.get_or_init(|| {
+        let tmp = tempdir();
+        let mut cmd = with_index_settings(tools().pip_command());
+        cmd.args([
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--timeout",
+            "15",
+            "--retries",
+            "1",
+            "-d",
+        ])
+        .arg(tmp.path())
+        .arg("six");
+        match output_with_timeout(&mut cmd, Duration::from_secs(60)) {
+            None => Err("pip download of a small wheel timed out".to_owned()),
+            Some(out) if out.status.success() => Ok(()),
+            Some(out) => {
+                let err = String::from_utf8_lossy(&out.stderr);
+                let lines: Vec<&str> = err
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect();
+                let network = lines.iter().find(|l| {
+                    [
+                        "Connection",
+                        "connection",
+                        "timed out",
+                        "SSL",
+                        "resolve",
+                        "proxy",
+                        "Proxy",
+                    ]
+                    .iter()
+                    .any(|w| l.contains(w))
+                });
+                let line = network.or(lines.last()).copied().unwrap_or("no output");
+                Err(format!("pip download failed: {line}"))
+            }
+        }
+    })
+}
+
+fn skip_if_offline() -> bool {
+    if let Err(reason) = index_reachable() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipping online tier: PyPI unreachable ({reason})"
+        );
+        return true;
+    }
+    false
+}
+
+// ---------------------------------------------------------------------------------------------
+// Installing
+
+/// `pip install` (the tools pip, run against the venv) from the index as this machine reaches
+/// it; returns pip's `--report`.
+fn pip_install(venv: &Venv, args: &[&str], scratch: &Path) -> Value {
+    let report = scratch.join(format!("pip-report-{}.json", std::process::id()));
+    let mut cmd = with_index_settings(venv.pip_command());
+    cmd.args(["install", "--quiet", "--report"])
+        .arg(&report)
+        .args(args);
+    run_ok(&mut cmd);
+    let v: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).expect("pip report");
+    let _ = std::fs::remove_file(&report);
+    v
+}
+
+/// `uv pip install` into the venv from the index as this machine reaches it.
+fn uv_install(venv: &Venv, args: &[&str], cache: &Path) {
+    let mut cmd = with_index_settings(tools().uv_command());
+    cmd.env("UV_CACHE_DIR", cache)
+        .args(["pip", "install", "--python"])
+        .arg(venv.python())
+        .args(args);
+    run_ok(&mut cmd);
+}
+
+/// What pip's report says it installed: normalised name → (version, URL, sha256).
+fn report_files(report: &Value) -> BTreeMap<String, (String, String, String)> {
+    report["install"]
+        .as_array()
+        .expect("install array")
+        .iter()
+        .map(|i| {
+            let info = &i["download_info"];
+            (
+                normalize(i["metadata"]["name"].as_str().unwrap()),
+                (
+                    i["metadata"]["version"].as_str().unwrap().to_owned(),
+                    info["url"].as_str().unwrap().to_owned(),
+                    info["archive_info"]["hashes"]["sha256"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("no sha256 in pip's report: {i}"))
+                        .to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn basename(url: &str) -> &str {
+    url.split(['#', '?'])
+        .next()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+}
+
+struct OnlineEnv {
+    venv: Venv,
+    /// pip's report (for the pip env); for the uv env, the pip env's.
+    report: Value,
+}
+
+/// The pip env: REQUIREMENTS installed by pip, with its report.
+fn pip_env() -> &'static OnlineEnv {
+    static E: OnceLock<OnlineEnv> = OnceLock::new();
+    E.get_or_init(|| {
+        let dir = process_scratch().join("lock-online-pip");
+        std::fs::create_dir_all(&dir).unwrap();
+        let venv = Venv::create(&dir.join("venv"), Installer::Pip);
+        let report = pip_install(&venv, REQUIREMENTS, &dir);
+        OnlineEnv { venv, report }
+    })
+}
+
+/// The uv env: the very versions pip installed (and the extra), installed by uv.
+fn uv_env() -> &'static OnlineEnv {
+    static E: OnceLock<OnlineEnv> = OnceLock::new();
+    E.get_or_init(|| {
+        let pip = pip_env();
+        let dir = process_scratch().join("lock-online-uv");
+        std::fs::create_dir_all(&dir).unwrap();
+        let venv = Venv::create(&dir.join("venv"), Installer::Uv);
+        let pins: Vec<String> = report_files(&pip.report)
+            .iter()
+            .map(|(name, (version, _, _))| {
+                if name == "requests" {
+                    format!("requests[socks]=={version}")
+                } else {
+                    format!("{name}=={version}")
+                }
+            })
+            .collect();
+        let pins: Vec<&str> = pins.iter().map(String::as_str).collect();
+        uv_install(&venv, &pins, &dir.join("uv-cache"));
+        OnlineEnv {
+            venv,
+            report: pip.report.clone(),
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locking
+
+struct Run {
+    code: i32,
+    report: Value,
+    out: Output,
+}
+
+impl Run {
+    fn pkgs(&self) -> BTreeMap<String, Value> {
+        packages_by_name(&self.report)
+    }
+}
+
+/// `icelock lock --format json FLAGS ENV` with this machine's index configuration (its pip
+/// configuration files and index variables; no find-links) and a cache of its own.
+fn lock(env: &Path, flags: &[&str]) -> Run {
+    let cache = tempdir();
+    let mut args: Vec<OsString> = ["lock", "--format", "json"].map(OsString::from).to_vec();
+    args.extend(flags.iter().map(OsString::from));
+    args.push(env.as_os_str().to_owned());
+    let mut cmd = with_index_settings(clean_command(icelock_exe()));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("ICELOCK_") {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd.env("XDG_CACHE_HOME", cache.path()).args(&args);
+    let out = run_icelock_within(&mut cmd, Duration::from_secs(240));
+    let code = out.status.code().unwrap();
+    assert!(code == 0 || code == 1, "{}", show(&out));
+    let report = json_stdout(&out);
+    Run { code, report, out }
+}
+
+/// Every dist pip installed is attributed to the index, to the very file pip installed.
+fn assert_matches_pip_report(run: &Run, report: &Value, proofs: &[&str], what: &str) {
+    let pkgs = run.pkgs();
+    let want = report_files(report);
+    assert_eq!(
+        pkgs.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "{what}: the lock lists what pip installed\n{}",
+        show(&run.out)
+    );
+    let mut wrong = Vec::new();
+    for (name, (version, url, sha256)) in &want {
+        let p = &pkgs[name];
+        let s = &p["source"];
+        if p["version"] != version.as_str() {
+            wrong.push(format!(
+                "{name}: version {} vs pip's {version}",
+                p["version"]
+            ));
+        }
+        if s["kind"] != "index" {
+            wrong.push(format!("{name}: not attributed to the index: {s}"));
+            continue;
+        }
+        let ours = s["url"].as_str().unwrap_or_default();
+        if basename(ours) != basename(url) || s["filename"] != basename(url) {
+            wrong.push(format!("{name}: file {ours} vs pip's {url}"));
+        }
+        if s["sha256"] != sha256.as_str() {
+            wrong.push(format!("{name}: sha256 {} vs pip's {sha256}", s["sha256"]));
+        }
+        if !proofs.iter().any(|p| s["proof"] == *p) {
+            wrong.push(format!(
+                "{name}: proof {} not one of {proofs:?}",
+                s["proof"]
+            ));
+        }
+        if s["size"].as_u64().unwrap_or(0) == 0 {
+            wrong.push(format!("{name}: no size: {s}"));
+        }
+        if p["problems"] != Value::Array(vec![]) {
+            wrong.push(format!("{name}: problems {}", p["problems"]));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{what}:\n{}\n{}",
+        wrong.join("\n"),
+        show(&run.out)
+    );
+    assert_eq!(run.code, 0, "{what}\n{}", show(&run.out));
+}
+
+const METADATA_PROOFS: &[&str] = &["core-metadata-hash", "metadata-file", "wheel-metadata"];
+
+#[test]
+fn online_pip_env_lock_matches_pip_report() {
+    if skip_if_offline() {
+        return;
+    }
+    let env = pip_env();
+    let run = lock(&env.venv.root, &[]);
+    assert_matches_pip_report(&run, &env.report, METADATA_PROOFS, "pip env");
+    // The report covers what was asked for and what came with it.
+    let pkgs = run.pkgs();
+    for name in [
+        "requests",
+        "pysocks",
+        "attrs",
+        "jaraco-functools",
+        "idna",
+        "six",
+        "urllib3",
+        "certifi",
+    ] {
+        assert!(pkgs.contains_key(name), "{name} missing from the lock");
+    }
+    assert_eq!(pkgs["idna"]["version"], "3.10");
+    assert_eq!(pkgs["six"]["version"], "1.16.0");
+}
+
+#[test]
+fn online_pip_env_verify_record_and_hash() {
+    if skip_if_offline() {
+        return;
+    }
+    let env = pip_env();
+    let run = lock(&env.venv.root, &["--verify", "record"]);
+    assert_matches_pip_report(
+        &run,
+        &env.report,
+        &["wheel-record"],
+        "pip env, --verify record",
+    );
+    let run = lock(&env.venv.root, &["--verify", "hash"]);
+    assert_matches_pip_report(&run, &env.report, &["wheel-hash"], "pip env, --verify hash");
+}
+
+#[test]
+fn online_uv_env_has_the_same_artifacts() {
+    if skip_if_offline() {
+        return;
+    }
+    let env = uv_env();
+    let run = lock(&env.venv.root, &[]);
+    assert_matches_pip_report(&run, &env.report, METADATA_PROOFS, "uv env");
+    let pkgs = run.pkgs();
+    for (name, p) in &pkgs {
+        assert_eq!(p["installer"], "uv", "{name}");
+    }
+    let run = lock(&env.venv.root, &["--verify", "record"]);
+    assert_matches_pip_report(
+        &run,
+        &env.report,
+        &["wheel-record"],
+        "uv env, --verify record",
+    );
+}
+
+/// termcolor 2.4.0 built here from its sdist: same name, version and tags as the index's wheel,
+/// other METADATA. Never attributed to the index's wheel.
+fn built_from_sdist(installer: Installer) {
+    let dir = process_scratch().join(format!("lock-online-termcolor-{}", installer.name()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let venv = Venv::create(&dir.join("venv"), installer);
+    let args = ["--no-binary", "termcolor", "termcolor==2.4.0"];
+    match installer {
+        Installer::Pip => {
+            let report = pip_install(&venv, &args, &dir);
+            let files = report_files(&report);
+            assert!(
+                files["termcolor"].1.ends_with("termcolor-2.4.0.tar.gz"),
+                "pip built termcolor from the sdist: {files:?}"
+            );
+        }
+        Installer::Uv => uv_install(&venv, &args, &dir.join("uv-cache")),
+    }
+    let run = lock(&venv.root, &[]);
+    let what = format!("{} env", installer.name());
+    assert_eq!(run.code, 1, "{what}\n{}", show(&run.out));
+    let p = &run.pkgs()["termcolor"];
+    assert_eq!(p["source"]["kind"], "unproven", "{what}: {p:#}");
+    let reasons = str_vec(&p["source"]["reasons"]).join("\n");
+    assert!(
+        reasons.contains("termcolor-2.4.0.tar.gz"),
+        "{what}: the reason names the sdist it was built from: {reasons}"
+    );
+    assert!(
+        reasons.contains("METADATA"),
+        "{what}: the reason says the METADATA differs from the index wheel's: {reasons}"
+    );
+    if installer == Installer::Uv {
+        assert!(
+            reasons.contains("uv"),
+            "{what}: the reason says uv built it: {reasons}"
+        );
+    }
+    for r in str_vec(&p["source"]["reasons"]) {
+        assert!(
+            str_vec(&p["problems"]).contains(&r),
+            "{what}: reasons are problems too: {p:#}"
+        );
+    }
+}
+
+#[test]
+fn online_sdist_built_dist_is_unproven_pip() {
+    if skip_if_offline() {
+        return;
+    }
+    built_from_sdist(Installer::Pip);
+}
+
+#[test]
+fn online_sdist_built_dist_is_unproven_uv() {
+    if skip_if_offline() {
+        return;
+    }
+    built_from_sdist(Installer::Uv);
+}
