@@ -248,16 +248,26 @@ pub async fn attribute(
         .filter(|(d, i)| needs_index(d) && i.problems.is_empty())
         .map(|(d, _)| &d.name)
         .collect();
-    let looked_up = join_all(
-        names
-            .iter()
-            .map(|name| async move { ((*name).clone(), indexes.project_files(name).await) }),
-    )
-    .await;
+    // The first lookup goes alone: it opens the connection to each index host, which HTTP/2
+    // then shares with every later request. Launched together on an empty pool, each request
+    // would open (and pay a TLS handshake for) its own connection.
+    let lookup = |name: &PackageName| {
+        let name = name.clone();
+        async move {
+            let files = indexes.project_files(&name).await;
+            (name, files)
+        }
+    };
+    let mut looked_up = Vec::with_capacity(names.len());
+    if let Some(first) = names.first() {
+        looked_up.push(lookup(first).await);
+    }
+    looked_up.extend(join_all(names.iter().skip(1).map(|name| lookup(name))).await);
     let files: BTreeMap<PackageName, ProjectFiles> = looked_up.into_iter().collect();
     let runtime_lock = env.pyodide.as_ref().map(|runtime| runtime.packages());
 
-    join_all(dists.iter().zip(integrity).map(|(dist, integrity)| {
+    let one = |i: usize| {
+        let (dist, integrity) = (&dists[i], &integrity[i]);
         let files = files.get(&dist.name);
         let runtime_lock = runtime_lock.as_ref();
         async move {
@@ -266,10 +276,19 @@ pub async fn attribute(
             if let Some(on_done) = &options.on_done {
                 on_done(&dist.name);
             }
-            attributed
+            (i, attributed)
         }
-    }))
-    .await
+    };
+    // Likewise the first proof, which opens the connection to the files host.
+    let first =
+        (0..dists.len()).find(|&i| needs_index(&dists[i]) && integrity[i].problems.is_empty());
+    let mut results = Vec::with_capacity(dists.len());
+    if let Some(first) = first {
+        results.push(one(first).await);
+    }
+    results.extend(join_all((0..dists.len()).filter(|i| Some(*i) != first).map(one)).await);
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, a)| a).collect()
 }
 
 async fn attribute_one(
