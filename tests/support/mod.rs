@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod online;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::fs;
