@@ -107,6 +107,10 @@ struct LockArgs {
     /// An extra CA bundle (PEM), on top of the system trust store.
     #[arg(long, value_name = "FILE")]
     cert: Option<PathBuf>,
+    /// Seconds a server may stay silent before the request fails (and is retried); a whole
+    /// request may take four times as long.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    timeout: u64,
     /// Make no network request: use only cached pages and facts.
     #[arg(long)]
     offline: bool,
@@ -251,6 +255,9 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
         trusted_hosts: config.trusted_hosts.clone(),
         cert: config.cert.clone(),
         verbose: args.verbose,
+        connect_timeout: std::time::Duration::from_secs(args.timeout.clamp(1, 10)),
+        read_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+        timeout: std::time::Duration::from_secs(args.timeout.max(1) * 4),
         cache_dir: if args.no_cache {
             None
         } else {

@@ -31,6 +31,8 @@ pub struct ClientOptions {
     pub cert: Option<PathBuf>,
     pub concurrency: usize,
     pub connect_timeout: Duration,
+    /// The longest a response may go without sending a byte (a stalled server).
+    pub read_timeout: Duration,
     /// Whole request, body included.
     pub timeout: Duration,
     pub retries: u32,
@@ -52,7 +54,8 @@ impl Default for ClientOptions {
             cert: None,
             concurrency: 16,
             connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(60),
+            read_timeout: Duration::from_secs(30),
+            timeout: Duration::from_secs(120),
             retries: 3,
             max_page_bytes: 64 * 1024 * 1024,
             max_metadata_bytes: 16 * 1024 * 1024,
@@ -202,6 +205,7 @@ impl Client {
             .user_agent(concat!("icelock/", env!("CARGO_PKG_VERSION")))
             .redirect(policy)
             .connect_timeout(options.connect_timeout)
+            .read_timeout(options.read_timeout)
             .timeout(options.timeout)
             .pool_max_idle_per_host(options.concurrency);
         if let Some(cert) = &options.cert {
