@@ -258,6 +258,7 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
         connect_timeout: std::time::Duration::from_secs(args.timeout.clamp(1, 10)),
         read_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
         timeout: std::time::Duration::from_secs(args.timeout.max(1) * 4),
+        pip_cache_dir: icelock_index::pip_cache::dir(&var),
         cache_dir: if args.no_cache {
             None
         } else {

@@ -847,6 +847,59 @@ fn verify_record_and_hash() {
     }
 }
 
+/// `--verify hash` hashes a wheel that pip's HTTP cache already holds instead of downloading
+/// it again (pip keeps bodies as `http-v2/a/b/c/d/e/<sha224 of the URL>.body`).
+#[test]
+fn verify_hash_uses_pips_cache() {
+    use sha2::Digest;
+    let env = shared_full_env(Installer::Pip);
+    let server = IndexServer::start(&served().dir, &["--metadata", "hash"]);
+    let (filename, file) = served().wheel("demo-core", "1.2");
+    let home = tempdir();
+    let url = format!("{}/files/{filename}", server.origin());
+    let hashed = hex::encode(sha2::Sha224::digest(url.as_bytes()));
+    let mut body = home.path().join(".cache/pip/http-v2");
+    for c in hashed.chars().take(5) {
+        body.push(c.to_string());
+    }
+    fs::create_dir_all(&body).unwrap();
+    fs::copy(&file.path, body.join(format!("{hashed}.body"))).unwrap();
+
+    let index = server.simple_url();
+    let mut cmd = hermetic_icelock_command(
+        home.path(),
+        &lock_args(
+            &env.venv.root,
+            &["--index-url", &index, "--verify", "hash", "--no-cache"],
+        ),
+    );
+    // The tests' commands turn pip's cache off (as pip would read it, icelock obeys).
+    cmd.env_remove("PIP_NO_CACHE_DIR");
+    let out = run_icelock(&mut cmd);
+    let run = Run {
+        code: out.status.code().unwrap(),
+        report: serde_json::from_slice(&out.stdout).unwrap(),
+        stdout: String::from_utf8(out.stdout.clone()).unwrap(),
+        stderr: String::from_utf8(out.stderr.clone()).unwrap(),
+        out,
+    };
+    all_proven(&run);
+    assert_eq!(run.pkg("demo-core")["source"]["proof"], "wheel-hash");
+    assert_eq!(
+        run.pkg("demo-core")["source"]["sha256"],
+        file.sha256.as_str()
+    );
+    let log = server.log();
+    let whole: Vec<&Value> = wheel_requests(&log, filename)
+        .into_iter()
+        .filter(|r| r["range"].is_null())
+        .collect();
+    assert!(
+        whole.is_empty(),
+        "{filename} was downloaded although pip's cache has it: {whole:#?}"
+    );
+}
+
 #[test]
 fn wrong_hash_on_the_index_fails_verify_hash() {
     let env = shared_full_env(Installer::Pip);

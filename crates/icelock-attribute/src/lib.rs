@@ -790,7 +790,7 @@ async fn prove(
     // Step 2: the file's own hash, which the lock records.
     let sha256 = match listed {
         Some(listed) if options.verify < Verify::Hash => listed,
-        listed => match indexes.client().hash(&file.url).await {
+        listed => match hash_whole(indexes, &file.url, listed.as_deref()).await {
             Ok((sha, _)) => {
                 if let Some(listed) = &listed
                     && &sha != listed
@@ -823,6 +823,22 @@ async fn prove(
         );
     }
     Trial::Proven { proof, sha256 }
+}
+
+/// The whole file's sha256: from pip's cache when it holds the file the index lists, else by
+/// downloading it.
+async fn hash_whole(
+    indexes: &Indexes,
+    url: &url::Url,
+    listed: Option<&str>,
+) -> Result<(String, u64), icelock_index::FetchError> {
+    if let Some(listed) = listed
+        && let Some((sha, size)) = indexes.client().hash_from_pip_cache(url).await
+        && sha == listed
+    {
+        return Ok((sha, size));
+    }
+    indexes.client().hash(url).await
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -44,6 +44,8 @@ pub struct ClientOptions {
     pub verbose: bool,
     /// Where pages and wheel facts are cached; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
+    /// pip's cache, searched for a wheel before downloading it whole.
+    pub pip_cache_dir: Option<PathBuf>,
 }
 
 impl Default for ClientOptions {
@@ -61,6 +63,7 @@ impl Default for ClientOptions {
             max_metadata_bytes: 16 * 1024 * 1024,
             verbose: false,
             cache_dir: None,
+            pip_cache_dir: None,
         }
     }
 }
@@ -387,6 +390,17 @@ impl Client {
     /// Streams a whole file through sha256: (hex digest, size). Never holds the file in memory.
     pub async fn hash(&self, url: &Url) -> Result<(String, u64), FetchError> {
         self.fetch_hashed(url, None).await
+    }
+
+    /// Hashes the copy of `url` that pip's cache holds, if any (no network).
+    pub async fn hash_from_pip_cache(&self, url: &Url) -> Option<(String, u64)> {
+        let dir = self.options.pip_cache_dir.as_ref()?;
+        let body = crate::pip_cache::body_path(dir, url);
+        if !body.is_file() {
+            return None;
+        }
+        let local = Url::from_file_path(&body).ok()?;
+        self.fetch_hashed(&local, None).await.ok()
     }
 
     /// Downloads a file to `dest` (through a temporary file beside it, renamed when complete)

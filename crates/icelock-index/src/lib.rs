@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod lookup;
 mod netrc;
+pub mod pip_cache;
 pub mod simple;
 pub mod sparse_zip;
 pub mod wheel_name;
