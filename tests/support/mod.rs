@@ -1120,3 +1120,91 @@ pub fn node_exe() -> PathBuf {
          install Node.js and npm, then run .ci/install-test-tools"
     )
 }
+
+// ---------------------------------------------------------------------------------------------
+// Comparing environments rebuilt from a lock with the original (tests/ways_out*.rs)
+
+/// A dist's RECORD rows as (path, hash, size), without the rows installers add themselves
+/// (`INSTALLER`, `REQUESTED`, `direct_url.json`, `RECORD`, `uv_*.json`, `*.pyc`) and without
+/// `../../../bin/*`, whose launchers embed the installing interpreter's path. What remains is
+/// what the wheel put there: equal row sets mean equal installed files.
+pub fn wheel_record_rows(dist_info: &Path) -> BTreeSet<(String, String, String)> {
+    let record = dist_info.join("RECORD");
+    let text =
+        fs::read_to_string(&record).unwrap_or_else(|e| panic!("read {}: {e}", record.display()));
+    text.lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let parts: Vec<&str> = l.rsplitn(3, ',').collect();
+            assert_eq!(parts.len(), 3, "RECORD row {l:?} in {}", record.display());
+            (
+                parts[2].trim_matches('"').to_string(),
+                parts[1].to_string(),
+                parts[0].to_string(),
+            )
+        })
+        .filter(|(path, _, _)| {
+            let name = path.rsplit('/').next().unwrap_or_default();
+            let installers = path.ends_with(".pyc")
+                || path.starts_with("../../../bin/")
+                || ["INSTALLER", "REQUESTED", "direct_url.json", "RECORD"].contains(&name)
+                || (name.starts_with("uv_") && name.ends_with(".json"));
+            !installers
+        })
+        .collect()
+}
+
+/// `git ARGS` in `dir` with no user or system configuration; returns its trimmed stdout.
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    let mut cmd = clean_command("git");
+    cmd.current_dir(dir)
+        .args([
+            "-c",
+            "user.name=icelock-tests",
+            "-c",
+            "user.email=tests@icelock.invalid",
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "tag.gpgsign=false",
+        ])
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null");
+    stdout_str(&run_ok(&mut cmd)).trim().to_owned()
+}
+
+/// A TOML file read by the tools python's `tomllib`, as JSON (datetimes as strings).
+pub fn toml_as_json(path: &Path) -> Value {
+    let out = tools().python_eval(
+        "import json,sys,tomllib\nprint(json.dumps(tomllib.load(open(sys.argv[1],'rb')), default=str))",
+        &[path.as_os_str()],
+    );
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The members of a wheel (a zip): name -> sha256 hex of its bytes.
+pub fn zip_member_hashes(path: &Path) -> BTreeMap<String, String> {
+    let out = tools().python_eval(
+        "import hashlib,json,sys,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nprint(json.dumps({n: hashlib.sha256(z.read(n)).hexdigest() for n in z.namelist()}))",
+        &[path.as_os_str()],
+    );
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The RECORD inside a wheel, as (path, hash, size) rows.
+pub fn zip_record_rows(path: &Path) -> BTreeSet<(String, String, String)> {
+    let out = tools().python_eval(
+        "import csv,io,json,sys,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nn=[m for m in z.namelist() if m.endswith('.dist-info/RECORD')][0]\nprint(json.dumps(list(csv.reader(io.StringIO(z.read(n).decode())))))",
+        &[path.as_os_str()],
+    );
+    let rows: Vec<Vec<String>> =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    rows.into_iter()
+        .filter(|r| !r.is_empty())
+        .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
+        .collect()
+}
