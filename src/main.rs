@@ -307,7 +307,22 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
     if let (Some(dir), true) = (&args.wheelhouse, format != LockFormat::Json) {
         let lock_dir = lock_folder(output);
         for (i, dist) in inspection.dists().iter().enumerate() {
-            let repackable = matches!(verdicts[i], model::Verdict::Blocked(_))
+            // What is blocked, and for pyodide-lock.json (which loads only wheels) whatever
+            // would otherwise be locked as a source tree or an sdist.
+            let not_a_wheel = match &attributed[i].attribution {
+                icelock_attribute::Attribution::Vcs { .. }
+                | icelock_attribute::Attribution::Directory { .. } => true,
+                icelock_attribute::Attribution::Unproven { .. } => true,
+                icelock_attribute::Attribution::Url { artifact, .. } => {
+                    !artifact.filename.ends_with(".whl")
+                }
+                _ => false,
+            };
+            let wanted = matches!(verdicts[i], model::Verdict::Blocked(_))
+                || (format == LockFormat::Pyodide
+                    && verdicts[i] == model::Verdict::Lock
+                    && not_a_wheel);
+            let repackable = wanted
                 && integrity[i].problems.is_empty()
                 && !matches!(dist.source, icelock_dist::Source::Editable { .. });
             if !repackable {

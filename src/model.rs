@@ -61,8 +61,13 @@ pub fn judge(inspection: &Inspection, attributed: &[Attributed], policy: &Policy
                         .as_ref()
                         .map(|p| p.display().to_string())
                         .unwrap_or_else(|| url.clone());
+                    let rebuild = if editable {
+                        String::new()
+                    } else {
+                        " or --wheelhouse DIR to lock a wheel rebuilt from its installed files,".to_string()
+                    };
                     Verdict::Blocked(vec![format!(
-                        "installed from the local source tree {place}{}: a lock can only point at that folder on this machine; pass --allow-local to lock it as a `directory` entry anyway, or --exclude {}",
+                        "installed from the local source tree {place}{}: a lock can only point at that folder on this machine; pass --allow-local to lock it as a `directory` entry anyway,{rebuild} or --exclude {}",
                         if editable { " (editable)" } else { "" },
                         dist.name
                     )])
@@ -238,13 +243,20 @@ pub fn build(
             ),
             Attribution::Unproven {
                 sdist: Some(sdist), ..
-            } => (
-                PackageSource::Sdist {
-                    artifact: artifact(sdist),
-                    index: sdist.index.clone(),
-                },
-                "index-sdist",
-            ),
+            } => {
+                if let Some(index) = &sdist.index
+                    && !indexes.contains(index)
+                {
+                    indexes.push(index.clone());
+                }
+                (
+                    PackageSource::Sdist {
+                        artifact: artifact(sdist),
+                        index: sdist.index.clone(),
+                    },
+                    "index-sdist",
+                )
+            }
             Attribution::Unproven { .. } => continue,
         };
         packages.push(Package {

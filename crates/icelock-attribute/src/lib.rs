@@ -686,13 +686,18 @@ fn built_locally_hint(
     let from = sdist
         .map(|s| format!(", from the sdist {} on {}", s.file.filename, s.index))
         .unwrap_or_default();
+    let sdist_way = if sdist.is_some() {
+        ", or lock that sdist with --allow-sdist"
+    } else {
+        ""
+    };
     let way_out = if index_has_wheel {
         format!(
-            "reinstall the index's wheel (pip install --force-reinstall --no-deps --only-binary :all: {}=={}), or lock a wheel rebuilt from the installed files with --wheelhouse DIR",
+            "reinstall the index's wheel (pip install --force-reinstall --no-deps --only-binary :all: {}=={}), or lock a wheel rebuilt from the installed files with --wheelhouse DIR{sdist_way}",
             dist.name, dist.version
         )
     } else {
-        "lock a wheel rebuilt from the installed files with --wheelhouse DIR".to_string()
+        format!("lock a wheel rebuilt from the installed files with --wheelhouse DIR{sdist_way}")
     };
     if sdist.is_none() && !dist.built_by_uv && !index_has_wheel {
         return vec![format!("to lock it anyway, {way_out}")];

@@ -176,7 +176,12 @@ pub fn write(model: &LockModel) -> String {
         table.insert("tool", Item::Table(tool));
         packages.push(table);
     }
-    doc.insert("packages", Item::ArrayOfTables(packages));
+    if packages.is_empty() {
+        // An empty array of tables would vanish from the text; PEP 751 requires the key.
+        doc.insert("packages", toml_edit::value(Array::new()));
+    } else {
+        doc.insert("packages", Item::ArrayOfTables(packages));
+    }
     doc.to_string()
 }
 

@@ -35,7 +35,7 @@ pub fn write(model: &LockModel) -> String {
     if !unhashable.is_empty() {
         let _ = writeln!(
             out,
-            "# Source trees cannot be hash-checked, so --require-hashes refuses them: {}",
+            "# Source trees cannot be hash-checked, so --require-hashes refuses them (install without it): {}",
             unhashable.join(", ")
         );
     }
@@ -80,16 +80,22 @@ pub fn write(model: &LockModel) -> String {
                 index: None,
             }
             | PackageSource::Archive { artifact } => {
-                let location = match artifact.local_path() {
-                    Some(_) => artifact.url.clone(),
-                    None if artifact.url.contains("://") => artifact.url.clone(),
-                    None => format!("./{}", artifact.url),
-                };
-                let _ = writeln!(
-                    out,
-                    "{} @ {location} \\\n    --hash=sha256:{}",
-                    package.name, artifact.sha256
-                );
+                // A file next to the lock (a --wheelhouse or --download copy) is written as a
+                // bare relative path, which pip reads from the folder it runs in: `name @ ./x`
+                // is not a URL and pip refuses it.
+                if artifact.local_path().is_none() && !artifact.url.contains("://") {
+                    let _ = writeln!(
+                        out,
+                        "./{} \\\n    --hash=sha256:{}",
+                        artifact.url, artifact.sha256
+                    );
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{} @ {} \\\n    --hash=sha256:{}",
+                        package.name, artifact.url, artifact.sha256
+                    );
+                }
             }
             PackageSource::Vcs {
                 vcs,
