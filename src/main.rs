@@ -108,7 +108,7 @@ struct LockArgs {
     #[arg(long, value_name = "FILE")]
     cert: Option<PathBuf>,
     /// Seconds a server may stay silent before the request fails (and is retried); a whole
-    /// request may take four times as long.
+    /// request may take twice as long.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     timeout: u64,
     /// Make no network request: use only cached pages and facts.
@@ -257,7 +257,7 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
         verbose: args.verbose,
         connect_timeout: std::time::Duration::from_secs(args.timeout.clamp(1, 10)),
         read_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
-        timeout: std::time::Duration::from_secs(args.timeout.max(1) * 4),
+        timeout: std::time::Duration::from_secs(args.timeout.max(1) * 2),
         pip_cache_dir: icelock_index::pip_cache::dir(&var),
         cache_dir: if args.no_cache {
             None

@@ -51,7 +51,7 @@ without it, every path:
   --redirect-loop MODE          answer /files/ requests with redirects that never end: `self` (to
                                 the very same URL) or `chain` (to the same path, ?hop=N+1)
   --huge-body MB                replace the body by MB MiB of filler, generated as it is sent (a
-                                project page stays JSON-shaped: a valid start, then endless files)
+                                project page stays valid JSON: a list of filler sdists)
   --chunked                     send --huge-body without Content-Length (chunked encoding), so
                                 the client learns the size only by reading
   --gzip-bomb MB                answer project pages with Content-Encoding: gzip, a small body

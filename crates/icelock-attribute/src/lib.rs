@@ -251,10 +251,13 @@ pub async fn attribute(
     // The first lookup goes alone: it opens the connection to each index host, which HTTP/2
     // then shares with every later request. Launched together on an empty pool, each request
     // would open (and pay a TLS handshake for) its own connection.
+    let version_of: BTreeMap<&PackageName, &uv_pep440::Version> =
+        dists.iter().map(|d| (&d.name, &d.version)).collect();
     let lookup = |name: &PackageName| {
         let name = name.clone();
+        let version = version_of.get(&name).copied();
         async move {
-            let files = indexes.project_files(&name).await;
+            let files = indexes.project_files(&name, version).await;
             (name, files)
         }
     };
@@ -301,6 +304,31 @@ async fn attribute_one(
 ) -> Attributed {
     if !integrity.problems.is_empty() {
         return modified(dist, integrity);
+    }
+    // A metadata file that could not be read (a pipe, a link out of the environment) may hide
+    // evidence, such as a direct URL: nothing is attributed on what remains.
+    let unreadable: Vec<String> = dist
+        .problems
+        .iter()
+        .filter(|p| p.message.starts_with("cannot be read"))
+        .map(|p| format!("{} {}", dist.location.join(&p.file).display(), p.message))
+        .collect();
+    if !unreadable.is_empty() {
+        let mut reasons = unreadable;
+        reasons.push(format!(
+            "what it says about its origin cannot be read, so it is not attributed; repair or reinstall it: {}",
+            reinstall_hint(dist)
+        ));
+        return Attributed::unproven(reasons);
+    }
+    // Without RECORD nothing says the installed files are the artifact's: a match of METADATA
+    // alone would prove the label, not the contents.
+    if dist.format == icelock_dist::DistFormat::DistInfo && dist.record.is_none() {
+        return Attributed::unproven(vec![format!(
+            "{} has no RECORD, so its installed files cannot be checked against any artifact; reinstall it: {}",
+            dist.location.display(),
+            reinstall_hint(dist)
+        )]);
     }
     match &dist.source {
         Source::Index if needs_index(dist) => {
@@ -509,14 +537,14 @@ fn from_runtime_lock(
 
 /// The outcome of trying to prove one candidate.
 enum Trial {
+    /// `size` only when a request confirmed it: an index's word alone is not locked.
     Proven {
         proof: ProofKind,
         sha256: String,
+        size: Option<u64>,
     },
     /// The candidate's METADATA is another file: not what is installed.
-    Differs {
-        index_sha256: String,
-    },
+    Differs { index_sha256: String },
     /// The check could not be made (network, broken file).
     Failed(String),
 }
@@ -614,12 +642,16 @@ async fn from_index(
             .map(|c| prove(dist, c, &installed_metadata, indexes, options)),
     )
     .await;
-    let mut proven: Vec<(&ListedFile, ProofKind, String)> = Vec::new();
+    let mut proven: Vec<(&ListedFile, ProofKind, String, Option<u64>)> = Vec::new();
     let mut differs = Vec::new();
     let mut failed = Vec::new();
     for (candidate, trial) in candidates.iter().zip(trials) {
         match trial {
-            Trial::Proven { proof, sha256 } => proven.push((candidate, proof, sha256)),
+            Trial::Proven {
+                proof,
+                sha256,
+                size,
+            } => proven.push((candidate, proof, sha256, size)),
             Trial::Differs { index_sha256 } => differs.push((candidate, index_sha256)),
             Trial::Failed(message) => failed.push(format!(
                 "{} on {}: {message}",
@@ -627,9 +659,9 @@ async fn from_index(
             )),
         }
     }
-    if let Some((chosen, proof, sha256)) = proven.first() {
+    if let Some((chosen, proof, sha256, size)) = proven.first() {
         let mut problems = Vec::new();
-        for (other, _, other_sha) in proven.iter().skip(1) {
+        for (other, _, other_sha, _) in proven.iter().skip(1) {
             if other_sha != sha256 {
                 problems.push(format!(
                     "{} is on {} and on {} with different file hashes ({} and {}), though both have the installed METADATA: the lock uses the first",
@@ -643,7 +675,7 @@ async fn from_index(
                     filename: chosen.file.filename.clone(),
                     url: icelock_index::config::redact(&chosen.file.url),
                     sha256: sha256.clone(),
-                    size: chosen.file.size,
+                    size: *size,
                     upload_time: chosen.file.upload_time.clone(),
                     index: Some(chosen.index.clone()),
                 },
@@ -737,6 +769,7 @@ async fn prove(
             return Trial::Proven {
                 proof,
                 sha256: sha.clone(),
+                size: facts.size,
             };
         }
     }
@@ -744,6 +777,7 @@ async fn prove(
     // Step 1: the METADATA hash, by the cheapest route the index offers.
     let mut proof = None;
     let mut members = None;
+    let mut verified_size: Option<u64> = None;
     if let Some(index_hash) = file.core_metadata.sha256() {
         if index_hash != installed_metadata {
             return Trial::Differs {
@@ -774,6 +808,7 @@ async fn prove(
                     return Trial::Differs { index_sha256: sha };
                 }
                 proof.get_or_insert(ProofKind::WheelMetadata);
+                verified_size = Some(read.size);
                 members = Some(read);
             }
             Err(err) => return Trial::Failed(err.to_string()),
@@ -796,7 +831,8 @@ async fn prove(
     let sha256 = match listed {
         Some(listed) if options.verify < Verify::Hash => listed,
         listed => match hash_whole(indexes, &file.url, listed.as_deref()).await {
-            Ok((sha, _)) => {
+            Ok((sha, whole_size)) => {
+                verified_size = Some(whole_size);
                 if let Some(listed) = &listed
                     && &sha != listed
                 {
@@ -812,6 +848,22 @@ async fn prove(
             Err(err) => return Trial::Failed(format!("cannot hash the file: {err}")),
         },
     };
+    // A size is locked only once the server confirmed it: when the proof never touched the
+    // wheel, one byte of it is asked for, whose answer carries the file's total size.
+    if verified_size.is_none()
+        && let Some(listed_size) = file.size
+    {
+        match indexes.client().total_size(&file.url).await {
+            Ok(total) if total == listed_size => verified_size = Some(total),
+            Ok(total) => {
+                return Trial::Failed(format!(
+                    "the index lists the file's size as {listed_size} bytes, but the server says it has {total}"
+                ));
+            }
+            // Unconfirmed (offline, or a server without ranges): the size is left out.
+            Err(_) => {}
+        }
+    }
     let proof = proof.expect("set by every path above");
     if let Some(cache) = cache
         && matches!(
@@ -824,10 +876,15 @@ async fn prove(
             &icelock_index::cache::WheelFacts {
                 metadata_sha256: installed_metadata.to_string(),
                 proof: proof.name().to_string(),
+                size: verified_size,
             },
         );
     }
-    Trial::Proven { proof, sha256 }
+    Trial::Proven {
+        proof,
+        sha256,
+        size: verified_size,
+    }
 }
 
 /// The whole file's sha256: from pip's cache when it holds the file the index lists, else by

@@ -156,16 +156,14 @@ fn walk(
 /// Whether an `__init__.py` only declares a namespace (pkgutil's `extend_path` or
 /// pkg_resources' `declare_namespace`). Real packages' `__init__` files can be large; a stub is a
 /// few lines, so only the first few KiB are read.
-pub fn is_namespace_stub(file: &Path) -> bool {
-    use std::io::Read;
-    let Ok(f) = std::fs::File::open(file) else {
-        return false;
+pub fn is_namespace_stub(file: &Path, prefix: &Path) -> bool {
+    // Read like every environment file: inside the prefix, regular files only (never a pipe).
+    let head = match icelock_env::safe_fs::read_inside(file, prefix, 64 * 1024) {
+        Ok(bytes) => bytes,
+        Err(_) => return false,
     };
-    let mut head = Vec::with_capacity(4096);
-    if f.take(4096).read_to_end(&mut head).is_err() {
-        return false;
-    }
-    let text = String::from_utf8_lossy(&head);
+    let head = &head[..head.len().min(4096)];
+    let text = String::from_utf8_lossy(head);
     let code: Vec<&str> = text
         .lines()
         .map(str::trim)
@@ -180,7 +178,12 @@ pub fn is_namespace_stub(file: &Path) -> bool {
 /// Import names of an editable install, from what its backend left in site-packages: a `.pth`
 /// listing source folders (setuptools' lenient mode, hatchling, flit, uv_build), or setuptools'
 /// finder module, whose `MAPPING` maps each top-level name to its folder.
-pub fn from_editable(site: &Path, record_paths: &[&str]) -> BTreeSet<String> {
+pub fn from_editable(site: &Path, prefix: &Path, record_paths: &[&str]) -> BTreeSet<String> {
+    let read = |file: &Path| {
+        icelock_env::safe_fs::read_inside(file, prefix, 1024 * 1024)
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    };
     let mut names = BTreeSet::new();
     for rel in record_paths {
         if rel.contains('/') {
@@ -188,7 +191,7 @@ pub fn from_editable(site: &Path, record_paths: &[&str]) -> BTreeSet<String> {
         }
         let file = site.join(rel);
         if rel.ends_with(".pth") {
-            let Ok(text) = std::fs::read_to_string(&file) else {
+            let Some(text) = read(&file) else {
                 continue;
             };
             for line in text.lines().map(str::trim) {
@@ -199,7 +202,7 @@ pub fn from_editable(site: &Path, record_paths: &[&str]) -> BTreeSet<String> {
             }
         } else if rel.starts_with("__editable__")
             && rel.ends_with("_finder.py")
-            && let Ok(text) = std::fs::read_to_string(&file)
+            && let Some(text) = read(&file)
         {
             names.extend(finder_mapping_keys(&text));
         }
@@ -376,9 +379,9 @@ mod tests {
             "__path__ = __import__('pkgutil').extend_path(__path__, __name__)\n",
         )
         .unwrap();
-        assert!(is_namespace_stub(&stub));
+        assert!(is_namespace_stub(&stub, tmp.path()));
         let real = tmp.path().join("b.py");
         std::fs::write(&real, "from .x import y\n\ndef f():\n    return 1\n").unwrap();
-        assert!(!is_namespace_stub(&real));
+        assert!(!is_namespace_stub(&real, tmp.path()));
     }
 }

@@ -63,7 +63,7 @@ pub fn scan(env: &Environment) -> Inventory {
                 continue;
             }
         };
-        let mut here: Vec<PathBuf> = entries
+        let here: Vec<PathBuf> = entries
             .flatten()
             .map(|e| e.path())
             .filter(|p| {
@@ -72,7 +72,8 @@ pub fn scan(env: &Environment) -> Inventory {
                     .is_some_and(|n| n.ends_with(".dist-info") || n.ends_with(".egg-info"))
             })
             .collect();
-        here.sort();
+        // Directory order, not sorted: it is the order in which importlib.metadata (and so pip
+        // and Python itself) meet two copies of one name in a folder.
         found.extend(here.into_iter().map(|p| (order, p, site.role)));
     }
 
@@ -125,23 +126,24 @@ pub fn scan(env: &Environment) -> Inventory {
     inventory
 }
 
-fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_METADATA_FILE + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_METADATA_FILE {
-        return Err(std::io::Error::other(format!(
-            "larger than {} MiB",
-            MAX_METADATA_FILE / 1024 / 1024
-        )));
-    }
-    Ok(bytes)
+/// Reads a metadata file safely: inside `prefix`, a regular file, at most the cap.
+fn read_capped(path: &Path, prefix: &Path) -> std::io::Result<Vec<u8>> {
+    use icelock_env::safe_fs::{SafeReadError, read_inside};
+    read_inside(path, prefix, MAX_METADATA_FILE).map_err(|err| match err {
+        SafeReadError::NotFound => std::io::Error::from(std::io::ErrorKind::NotFound),
+        SafeReadError::Io(io) => io,
+        other => std::io::Error::other(other.to_string()),
+    })
 }
 
 /// A file in the metadata folder: `Ok(None)` when absent, `Err` (a problem) when unreadable.
-fn optional_file(dir: &Path, name: &str, problems: &mut Vec<DistProblem>) -> Option<Vec<u8>> {
-    match read_capped(&dir.join(name)) {
+fn optional_file(
+    dir: &Path,
+    prefix: &Path,
+    name: &str,
+    problems: &mut Vec<DistProblem>,
+) -> Option<Vec<u8>> {
+    match read_capped(&dir.join(name), prefix) {
         Ok(bytes) => Some(bytes),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
         Err(err) => {
@@ -197,11 +199,11 @@ pub(crate) fn read_dist(
     };
     let mut problems = Vec::new();
     let metadata_bytes = if metadata_name.is_empty() {
-        read_capped(location)
+        read_capped(location, &prefix)
             .map_err(|e| scan_problem(format!("cannot be read: {e}")))
             .map(Some)?
     } else {
-        optional_file(&dir, metadata_name, &mut problems)
+        optional_file(&dir, &prefix, metadata_name, &mut problems)
     };
     let shown_name = if metadata_name.is_empty() {
         location
@@ -253,12 +255,12 @@ pub(crate) fn read_dist(
             && meta.requires_dist.is_empty()
             && dir.is_dir()
             && location.is_dir()
-            && let Some(bytes) = optional_file(&dir, "requires.txt", &mut problems)
+            && let Some(bytes) = optional_file(&dir, &prefix, "requires.txt", &mut problems)
         {
             meta.requires_dist = requires_txt(&String::from_utf8_lossy(&bytes), &mut problems);
         }
         let imports = if location.is_dir() {
-            optional_file(&dir, "top_level.txt", &mut problems)
+            optional_file(&dir, &prefix, "top_level.txt", &mut problems)
                 .map(|b| {
                     let mut v: Vec<String> = String::from_utf8_lossy(&b)
                         .lines()
@@ -297,8 +299,9 @@ pub(crate) fn read_dist(
         });
     }
 
-    let wheel = optional_file(&dir, "WHEEL", &mut problems).map(|b| WheelInfo::parse(&text(&b)));
-    let record = match optional_file(&dir, "RECORD", &mut problems) {
+    let wheel =
+        optional_file(&dir, &prefix, "WHEEL", &mut problems).map(|b| WheelInfo::parse(&text(&b)));
+    let record = match optional_file(&dir, &prefix, "RECORD", &mut problems) {
         Some(bytes) => {
             let (entries, errors) = record::parse(&bytes);
             problems.extend(errors.into_iter().map(|e| DistProblem {
@@ -315,18 +318,18 @@ pub(crate) fn read_dist(
             None
         }
     };
-    let installer = optional_file(&dir, "INSTALLER", &mut problems)
+    let installer = optional_file(&dir, &prefix, "INSTALLER", &mut problems)
         .map(|b| text(&b))
         .filter(|s| !s.is_empty());
     let requested = dir.join("REQUESTED").exists();
     let pyodide_files = PyodideFiles {
-        source: optional_file(&dir, "PYODIDE_SOURCE", &mut problems).map(|b| text(&b)),
-        url: optional_file(&dir, "PYODIDE_URL", &mut problems).map(|b| text(&b)),
-        sha256: optional_file(&dir, "PYODIDE_SHA256", &mut problems).map(|b| text(&b)),
-        requires: optional_file(&dir, "PYODIDE_REQUIRES", &mut problems)
+        source: optional_file(&dir, &prefix, "PYODIDE_SOURCE", &mut problems).map(|b| text(&b)),
+        url: optional_file(&dir, &prefix, "PYODIDE_URL", &mut problems).map(|b| text(&b)),
+        sha256: optional_file(&dir, &prefix, "PYODIDE_SHA256", &mut problems).map(|b| text(&b)),
+        requires: optional_file(&dir, &prefix, "PYODIDE_REQUIRES", &mut problems)
             .and_then(|b| serde_json::from_slice(&b).ok()),
     };
-    let direct_url = optional_file(&dir, "direct_url.json", &mut problems).and_then(|b| {
+    let direct_url = optional_file(&dir, &prefix, "direct_url.json", &mut problems).and_then(|b| {
         DirectUrl::parse(&b)
             .map_err(|e| {
                 problems.push(DistProblem {
@@ -336,16 +339,17 @@ pub(crate) fn read_dist(
             })
             .ok()
     });
-    let provenance = optional_file(&dir, "provenance_url.json", &mut problems).and_then(|b| {
-        Provenance::parse(&b)
-            .map_err(|e| {
-                problems.push(DistProblem {
-                    file: "provenance_url.json".into(),
-                    message: format!("is not PEP 710: {e}"),
+    let provenance =
+        optional_file(&dir, &prefix, "provenance_url.json", &mut problems).and_then(|b| {
+            Provenance::parse(&b)
+                .map_err(|e| {
+                    problems.push(DistProblem {
+                        file: "provenance_url.json".into(),
+                        message: format!("is not PEP 710: {e}"),
+                    })
                 })
-            })
-            .ok()
-    });
+                .ok()
+        });
     let source = direct_url
         .or_else(|| pyodide_files.source_for(installer.as_deref()))
         .unwrap_or(Source::Index);
@@ -353,6 +357,7 @@ pub(crate) fn read_dist(
 
     let imports = derive_imports(
         &site_dir,
+        &prefix,
         &dir,
         metadata.as_ref(),
         record.as_deref(),
@@ -384,6 +389,7 @@ pub(crate) fn read_dist(
 
 fn derive_imports(
     site_dir: &Path,
+    prefix: &Path,
     dist_info: &Path,
     metadata: Option<&CoreMetadata>,
     record: Option<&[record::RecordEntry]>,
@@ -399,7 +405,8 @@ fn derive_imports(
         return Vec::new();
     };
     let paths: Vec<&str> = record.iter().map(|e| e.path.as_str()).collect();
-    let declared: Vec<String> = std::fs::read_to_string(dist_info.join("namespace_packages.txt"))
+    let declared: Vec<String> = read_capped(&dist_info.join("namespace_packages.txt"), prefix)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
         .map(|t| {
             t.lines()
                 .map(str::trim)
@@ -409,10 +416,10 @@ fn derive_imports(
         })
         .unwrap_or_default();
     let mut names = imports::from_record(paths.iter().copied(), &declared, &|rel| {
-        imports::is_namespace_stub(&site_dir.join(rel))
+        imports::is_namespace_stub(&site_dir.join(rel), prefix)
     });
     if matches!(source, Source::Editable { .. }) {
-        names.extend(imports::from_editable(site_dir, &paths));
+        names.extend(imports::from_editable(site_dir, prefix, &paths));
     }
     names.into_iter().collect()
 }

@@ -14,6 +14,7 @@ mod markers;
 mod probe;
 mod pyodide;
 mod pyvenv;
+pub mod safe_fs;
 
 use std::path::{Path, PathBuf};
 

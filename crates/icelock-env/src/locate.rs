@@ -412,9 +412,12 @@ pub(crate) fn pth_paths(site: &Path) -> Vec<PathBuf> {
     pth.sort();
     let mut paths = Vec::new();
     for file in pth {
-        let Ok(text) = std::fs::read_to_string(&file) else {
+        // A .pth file is read only when it is a regular file inside the folder's prefix.
+        let prefix = layout_prefix(site).unwrap_or_else(|| site.to_path_buf());
+        let Ok(bytes) = crate::safe_fs::read_inside(&file, &prefix, 1024 * 1024) else {
             continue;
         };
+        let text = String::from_utf8_lossy(&bytes);
         for line in text.lines() {
             let line = line.trim_end();
             if line.is_empty()

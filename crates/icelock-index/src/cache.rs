@@ -42,6 +42,9 @@ pub struct WheelFacts {
     pub metadata_sha256: String,
     /// How it was established (the attribution's proof name), reported again on reuse.
     pub proof: String,
+    /// The wheel's size, when a request confirmed it.
+    #[serde(default)]
+    pub size: Option<u64>,
 }
 
 impl Cache {
@@ -173,6 +176,7 @@ mod tests {
             &WheelFacts {
                 metadata_sha256: "cd".repeat(32),
                 proof: "metadata-file".into(),
+                size: None,
             },
         );
         assert_eq!(

@@ -12,6 +12,7 @@ use futures_util::future::join_all;
 use tokio::sync::OnceCell;
 use url::Url;
 use uv_normalize::PackageName;
+use uv_pep440::Version;
 
 use crate::client::{Client, FetchError, Fetched};
 use crate::config::{IndexConfig, Location, redact};
@@ -56,6 +57,8 @@ pub struct WheelMembers {
     pub fetched: u64,
     /// Whether the server ignored Range and sent the whole file.
     pub whole_file: bool,
+    /// The file's size, as the server's answers confirmed it.
+    pub size: u64,
 }
 
 #[derive(Clone)]
@@ -95,10 +98,16 @@ impl Indexes {
 
     /// Every file of `name` on every configured index and find-links location, in configuration
     /// order (primary index first).
-    pub async fn project_files(&self, name: &PackageName) -> ProjectFiles {
+    ///
+    /// With `version`, an index page keeps only that version's files: the rest are never built.
+    pub async fn project_files(
+        &self,
+        name: &PackageName,
+        version: Option<&Version>,
+    ) -> ProjectFiles {
         let pages = self.config.indexes.iter().map(|index| async move {
             let result: Result<Option<ProjectPage>, LookupError> =
-                self.project_page(&index.url, name).await;
+                self.project_page(&index.url, name, version).await;
             (index.redacted(), result)
         });
         let links = self
@@ -138,6 +147,7 @@ impl Indexes {
         &self,
         root: &Url,
         name: &PackageName,
+        version: Option<&Version>,
     ) -> Result<Option<ProjectPage>, LookupError> {
         let mut root = root.clone();
         if !root.path().ends_with('/') {
@@ -155,7 +165,9 @@ impl Indexes {
         let Some(fetched) = self.client.get_page(&url).await? else {
             return Ok(None);
         };
-        parse_page(&fetched).map(Some)
+        let keep =
+            |filename: &str| version.is_none_or(|v| version_of(filename).as_ref() == Some(v));
+        parse_page(&fetched, &keep).map(Some)
     }
 
     async fn find_links_page(&self, url: &Url) -> Result<ProjectPage, LookupError> {
@@ -167,7 +179,7 @@ impl Indexes {
             return Ok(list_folder(&dir));
         }
         match self.client.get_page(url).await? {
-            Some(fetched) => parse_page(&fetched),
+            Some(fetched) => parse_page(&fetched, &|_| true),
             None => Ok(ProjectPage::default()),
         }
     }
@@ -222,6 +234,7 @@ impl Indexes {
             match attempt {
                 Attempt::Done(found) => {
                     members.members = found;
+                    members.size = sparse.size();
                     return Ok(members);
                 }
                 Attempt::Need(range) => {
@@ -253,6 +266,17 @@ impl Indexes {
         members.fetched += fetched.body.len() as u64;
         match fetched.range {
             Some(got) => {
+                if let Some(total) = fetched.total
+                    && total != sparse.size()
+                {
+                    return Err(LookupError::Wheel {
+                        url: redact(url),
+                        message: format!(
+                            "the index lists the file's size as {} bytes, but the server says it has {total}",
+                            sparse.size()
+                        ),
+                    });
+                }
                 sparse.insert(got.start, fetched.body);
                 Ok(())
             }
@@ -294,11 +318,11 @@ impl Indexes {
     }
 }
 
-fn parse_page(fetched: &Fetched) -> Result<ProjectPage, LookupError> {
+fn parse_page(fetched: &Fetched, keep: &dyn Fn(&str) -> bool) -> Result<ProjectPage, LookupError> {
     let result = if fetched.is_simple_json() {
-        simple::parse_json(&fetched.body, &fetched.url)
+        simple::parse_json_filtered(&fetched.body, &fetched.url, keep)
     } else {
-        simple::parse_html(&String::from_utf8_lossy(&fetched.body), &fetched.url)
+        simple::parse_html_filtered(&String::from_utf8_lossy(&fetched.body), &fetched.url, keep)
     };
     result.map_err(|source| LookupError::Page {
         url: redact(&fetched.url),
@@ -334,6 +358,18 @@ fn list_folder(dir: &std::path::Path) -> ProjectPage {
         .collect();
     files.sort_by(|a, b| a.filename.cmp(&b.filename));
     ProjectPage { files }
+}
+
+/// The version a distribution file is of: a wheel's version field, an sdist's last part.
+pub fn version_of(filename: &str) -> Option<Version> {
+    if let Some(wheel) = crate::WheelName::parse(filename) {
+        return Some(wheel.version);
+    }
+    let stem = [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
+        .iter()
+        .find_map(|ext| filename.strip_suffix(ext))?;
+    let (_name, version) = stem.rsplit_once('-')?;
+    version.parse().ok()
 }
 
 /// The normalised project a distribution file belongs to: a wheel by its name field, an sdist

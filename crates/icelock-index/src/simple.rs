@@ -84,10 +84,19 @@ pub enum PageError {
 }
 
 #[derive(Deserialize)]
-struct JsonPage {
+struct JsonPage<'a> {
     #[serde(default)]
     meta: Option<JsonMeta>,
-    files: Vec<JsonFile>,
+    /// Kept raw until a file is wanted: a page can list hundreds of thousands of files, and
+    /// building them all would cost many times the page's size in memory.
+    #[serde(borrow)]
+    files: Vec<&'a serde_json::value::RawValue>,
+}
+
+#[derive(Deserialize)]
+struct JsonFileName<'a> {
+    #[serde(borrow)]
+    filename: std::borrow::Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
@@ -160,6 +169,15 @@ fn resolve(base: &Url, href: &str, filename: &str) -> Result<Url, PageError> {
 
 /// Parses a PEP 691 JSON page fetched from `base` (the final URL, after redirects).
 pub fn parse_json(bytes: &[u8], base: &Url) -> Result<ProjectPage, PageError> {
+    parse_json_filtered(bytes, base, &|_| true)
+}
+
+/// As [`parse_json`], keeping only the files whose name `keep` accepts.
+pub fn parse_json_filtered(
+    bytes: &[u8],
+    base: &Url,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<ProjectPage, PageError> {
     let page: JsonPage =
         serde_json::from_slice(bytes).map_err(|e| PageError::Json(e.to_string()))?;
     if let Some(version) = page.meta.and_then(|m| m.api_version) {
@@ -168,31 +186,35 @@ pub fn parse_json(bytes: &[u8], base: &Url) -> Result<ProjectPage, PageError> {
             return Err(PageError::UnsupportedApiVersion(version));
         }
     }
-    let files = page
-        .files
-        .into_iter()
-        .map(|f| {
-            let url = resolve(base, &f.url, &f.filename)?;
-            let core = f
-                .core_metadata
-                .or(f.dist_info_metadata)
-                .or(f.data_dist_info_metadata);
-            Ok(IndexFile {
-                url,
-                hashes: lower(f.hashes),
-                requires_python: f.requires_python,
-                core_metadata: CoreMetadataInfo::from(core),
-                yanked: match f.yanked {
-                    None | Some(BoolOrString::Bool(false)) => None,
-                    Some(BoolOrString::Bool(true)) => Some(String::new()),
-                    Some(BoolOrString::Reason(r)) => Some(r),
-                },
-                size: f.size,
-                upload_time: f.upload_time,
-                filename: f.filename,
-            })
-        })
-        .collect::<Result<_, _>>()?;
+    let mut files = Vec::new();
+    for raw in page.files {
+        let name: JsonFileName =
+            serde_json::from_str(raw.get()).map_err(|e| PageError::Json(e.to_string()))?;
+        if !keep(&name.filename) {
+            continue;
+        }
+        let f: JsonFile =
+            serde_json::from_str(raw.get()).map_err(|e| PageError::Json(e.to_string()))?;
+        let url = resolve(base, &f.url, &f.filename)?;
+        let core = f
+            .core_metadata
+            .or(f.dist_info_metadata)
+            .or(f.data_dist_info_metadata);
+        files.push(IndexFile {
+            url,
+            hashes: lower(f.hashes),
+            requires_python: f.requires_python,
+            core_metadata: CoreMetadataInfo::from(core),
+            yanked: match f.yanked {
+                None | Some(BoolOrString::Bool(false)) => None,
+                Some(BoolOrString::Bool(true)) => Some(String::new()),
+                Some(BoolOrString::Reason(r)) => Some(r),
+            },
+            size: f.size,
+            upload_time: f.upload_time,
+            filename: f.filename,
+        });
+    }
     Ok(ProjectPage { files })
 }
 
@@ -215,6 +237,15 @@ fn unescape(text: &str) -> String {
 
 /// Parses a PEP 503 HTML page (also a find-links page) fetched from `base`.
 pub fn parse_html(text: &str, base: &Url) -> Result<ProjectPage, PageError> {
+    parse_html_filtered(text, base, &|_| true)
+}
+
+/// As [`parse_html`], keeping only the files whose name `keep` accepts.
+pub fn parse_html_filtered(
+    text: &str,
+    base: &Url,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<ProjectPage, PageError> {
     let dom = tl::parse(text, tl::ParserOptions::default())
         .map_err(|e| PageError::Html(e.to_string()))?;
     let parser = dom.parser();
@@ -257,6 +288,9 @@ pub fn parse_html(text: &str, base: &Url) -> Result<ProjectPage, PageError> {
         } else {
             text
         };
+        if !keep(&filename) {
+            continue;
+        }
         let mut hashes = BTreeMap::new();
         if let Some((_, fragment)) = href.split_once('#')
             && let Some((alg, hex)) = hash_pair(fragment)

@@ -1,0 +1,113 @@
+//! Reading a file of the environment without ever leaving it or blocking.
+//!
+//! Environments are written by many tools and may be hostile: a metadata file can be a named
+//! pipe (a plain open would block for ever), a device, or a symlink to anywhere on the machine.
+//! Every file icelock reads from an environment goes through [`read_inside`]: the path is
+//! resolved, must stay under the given prefix, and only a regular file is opened (without
+//! blocking, without following a final symlink) and read up to a cap.
+
+use std::io::Read;
+use std::path::Path;
+
+/// Why a file was not read. `NotFound` is kept distinct: a missing optional file is normal.
+#[derive(Debug, thiserror::Error)]
+pub enum SafeReadError {
+    #[error("does not exist")]
+    NotFound,
+    #[error("resolves outside the environment ({0}); not read")]
+    Outside(std::path::PathBuf),
+    #[error("is {0}, not a regular file; not read")]
+    NotAFile(&'static str),
+    #[error("is larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("{0}")]
+    Io(std::io::Error),
+}
+
+fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(path)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::File::open(path)
+    }
+}
+
+/// Reads `path`, which must resolve (symlinks included) under `prefix`, be a regular file, and
+/// hold at most `cap` bytes. `prefix` should itself be canonical.
+pub fn read_inside(path: &Path, prefix: &Path, cap: u64) -> Result<Vec<u8>, SafeReadError> {
+    let real = match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            // A dangling symlink is as good as absent, but never followed.
+            return Err(SafeReadError::NotFound);
+        }
+        Err(err) => return Err(SafeReadError::Io(err)),
+    };
+    if !real.starts_with(prefix) {
+        return Err(SafeReadError::Outside(real));
+    }
+    let file = open_no_follow(&real).map_err(SafeReadError::Io)?;
+    let meta = file.metadata().map_err(SafeReadError::Io)?;
+    if !meta.is_file() {
+        return Err(SafeReadError::NotAFile(if meta.is_dir() {
+            "a folder"
+        } else {
+            "a pipe, socket or device"
+        }));
+    }
+    let mut bytes = Vec::new();
+    file.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(SafeReadError::Io)?;
+    if bytes.len() as u64 > cap {
+        return Err(SafeReadError::TooLarge(cap));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pipes_and_escapes_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        let inside = root.join("env");
+        std::fs::create_dir_all(&inside).unwrap();
+        std::fs::write(inside.join("ok"), "x").unwrap();
+        std::fs::write(root.join("secret"), "s").unwrap();
+        std::os::unix::fs::symlink(root.join("secret"), inside.join("link")).unwrap();
+        let fifo = inside.join("fifo");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+
+        assert_eq!(read_inside(&inside.join("ok"), &inside, 10).unwrap(), b"x");
+        assert!(matches!(
+            read_inside(&inside.join("link"), &inside, 10),
+            Err(SafeReadError::Outside(_))
+        ));
+        assert!(matches!(
+            read_inside(&fifo, &inside, 10),
+            Err(SafeReadError::NotAFile(_))
+        ));
+        assert!(matches!(
+            read_inside(&inside.join("nope"), &inside, 10),
+            Err(SafeReadError::NotFound)
+        ));
+        assert!(matches!(
+            read_inside(&inside.join("ok"), &inside, 0),
+            Err(SafeReadError::TooLarge(0))
+        ));
+    }
+}
