@@ -215,6 +215,18 @@ impl Indexes {
         let mut members = WheelMembers::default();
         self.fetch_into(&mut sparse, url, tail, &mut members)
             .await?;
+        // A large central directory (a wheel of thousands of files) is fetched whole at once,
+        // not 64 KiB per round trip.
+        if let Some(directory) = sparse.central_directory()
+            && !sparse.has(&directory)
+            && directory.end - directory.start <= cap
+        {
+            let missing = directory.start..sparse.tail().start.max(directory.start);
+            if missing.start < missing.end {
+                self.fetch_into(&mut sparse, url, missing, &mut members)
+                    .await?;
+            }
+        }
         for round in 0.. {
             if round > 16 {
                 return Err(LookupError::Wheel {
