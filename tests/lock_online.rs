@@ -52,38 +52,6 @@ fn uv_install(venv: &Venv, args: &[&str], cache: &Path) {
     run_ok(&mut cmd);
 }
 
-/// What pip's report says it installed: normalised name → (version, URL, sha256).
-fn report_files(report: &Value) -> BTreeMap<String, (String, String, String)> {
-    report["install"]
-        .as_array()
-        .expect("install array")
-        .iter()
-        .map(|i| {
-            let info = &i["download_info"];
-            (
-                normalize(i["metadata"]["name"].as_str().unwrap()),
-                (
-                    i["metadata"]["version"].as_str().unwrap().to_owned(),
-                    info["url"].as_str().unwrap().to_owned(),
-                    info["archive_info"]["hashes"]["sha256"]
-                        .as_str()
-                        .unwrap_or_else(|| panic!("no sha256 in pip's report: {i}"))
-                        .to_owned(),
-                ),
-            )
-        })
-        .collect()
-}
-
-fn basename(url: &str) -> &str {
-    url.split(['#', '?'])
-        .next()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-}
-
 struct OnlineEnv {
     venv: Venv,
     /// pip's report (for the pip env); for the uv env, the pip env's.

@@ -50,38 +50,6 @@ fn pip_install_in(venv: &Venv, cwd: &Path, args: &[&OsStr]) -> Value {
     serde_json::from_slice(&fs::read(&report).unwrap()).expect("pip report")
 }
 
-/// What pip's report says it installed: normalised name -> (version, URL, sha256).
-fn report_files(report: &Value) -> BTreeMap<String, (String, String, String)> {
-    report["install"]
-        .as_array()
-        .expect("install array")
-        .iter()
-        .map(|i| {
-            let info = &i["download_info"];
-            (
-                normalize(i["metadata"]["name"].as_str().unwrap()),
-                (
-                    i["metadata"]["version"].as_str().unwrap().to_owned(),
-                    info["url"].as_str().unwrap().to_owned(),
-                    info["archive_info"]["hashes"]["sha256"]
-                        .as_str()
-                        .unwrap_or_else(|| panic!("no sha256 in pip's report: {i}"))
-                        .to_owned(),
-                ),
-            )
-        })
-        .collect()
-}
-
-fn basename(url: &str) -> &str {
-    url.split(['#', '?'])
-        .next()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-}
-
 /// uv against `venv` with the machine's index settings and a cache beside the venv.
 fn uv_pip(venv: &Venv, subcommand: &str) -> Command {
     let mut cmd = with_index_settings(tools().uv_command());

@@ -96,3 +96,36 @@ pub fn skip_if_offline() -> bool {
     }
     false
 }
+
+/// What pip's report says it installed: normalised name -> (version, URL, sha256).
+pub fn report_files(report: &Value) -> BTreeMap<String, (String, String, String)> {
+    report["install"]
+        .as_array()
+        .expect("install array")
+        .iter()
+        .map(|i| {
+            let info = &i["download_info"];
+            (
+                normalize(i["metadata"]["name"].as_str().unwrap()),
+                (
+                    i["metadata"]["version"].as_str().unwrap().to_owned(),
+                    info["url"].as_str().unwrap().to_owned(),
+                    info["archive_info"]["hashes"]["sha256"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("no sha256 in pip's report: {i}"))
+                        .to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The last path segment of a URL, without query or fragment.
+pub fn basename(url: &str) -> &str {
+    url.split(['#', '?'])
+        .next()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+}

@@ -24,7 +24,7 @@ use futures_util::future::join_all;
 use icelock_dist::verify::Integrity;
 use icelock_dist::{InstalledDist, Source};
 use icelock_env::Environment;
-use icelock_index::lookup::project_of;
+use icelock_index::lookup::{project_of, version_of};
 use icelock_index::wheel_name::tag_set;
 use icelock_index::{Indexes, ListedFile, ProjectFiles, WheelName};
 use serde::Serialize;
@@ -586,7 +586,7 @@ async fn from_index(
     let sdist = files.files.iter().find(|f| {
         !f.file.filename.ends_with(".whl")
             && project_of(&f.file.filename).is_some_and(|p| p == dist.name)
-            && sdist_version(&f.file.filename).is_some_and(|v| v == dist.version.to_string())
+            && version_of(&f.file.filename).as_ref() == Some(&dist.version)
     });
 
     if candidates.is_empty() {
@@ -696,13 +696,6 @@ async fn from_index(
     }
     reasons.extend(failed);
     Attributed::unproven_with_sdist(reasons, if differs.is_empty() { None } else { sdist })
-}
-
-fn sdist_version(filename: &str) -> Option<String> {
-    let stem = [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
-        .iter()
-        .find_map(|ext| filename.strip_suffix(ext))?;
-    stem.rsplit_once('-').map(|(_, v)| v.to_string())
 }
 
 fn built_locally_hint(
@@ -931,7 +924,9 @@ mod tests {
         );
         assert_eq!(last_segment("file:///w/x.tar.gz?x=1"), "x.tar.gz");
         assert_eq!(
-            sdist_version("demo_pkg-1.0.post1.tar.gz").as_deref(),
+            version_of("demo_pkg-1.0.post1.tar.gz")
+                .map(|v| v.to_string())
+                .as_deref(),
             Some("1.0.post1")
         );
     }

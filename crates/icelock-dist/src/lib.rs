@@ -87,11 +87,6 @@ impl std::fmt::Display for DistProblem {
 }
 
 impl InstalledDist {
-    /// Whether RECORD exists, so that the files can be checked.
-    pub fn is_verifiable(&self) -> bool {
-        self.record.is_some()
-    }
-
     pub fn requirements(&self) -> &[Requirement] {
         self.metadata
             .as_ref()

@@ -13,6 +13,7 @@ use sha2::Digest;
 
 use crate::InstalledDist;
 use crate::record::RecordEntry;
+use icelock_env::safe_fs::open_no_follow;
 
 /// What is wrong with one RECORD row.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -262,24 +263,6 @@ fn verify_entry(
         });
     }
     Ok(size)
-}
-
-#[cfg(unix)]
-fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
-    let meta = std::fs::symlink_metadata(path)?;
-    if meta.file_type().is_symlink() {
-        return Err(std::io::Error::other("a symlink"));
-    }
-    std::fs::File::open(path)
 }
 
 /// Whether opening failed because the final component is a symlink (`ELOOP` with O_NOFOLLOW).

@@ -84,14 +84,6 @@ pub enum MarkersSource {
 }
 
 impl Environment {
-    /// The folders that are the environment's own (not system, not `.pth`-added).
-    pub fn own_site_dirs(&self) -> impl Iterator<Item = &Path> {
-        self.site_packages
-            .iter()
-            .filter(|s| s.role == SiteRole::Site)
-            .map(|s| s.path.as_path())
-    }
-
     /// The prefixes that files of a distribution in `site` may legitimately live under.
     ///
     /// A distribution from the base interpreter (through `include-system-site-packages`) has its

@@ -24,7 +24,9 @@ pub enum SafeReadError {
     Io(std::io::Error),
 }
 
-fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
+/// Opens `path` for reading without following a final symlink (an error instead) and without
+/// blocking on a named pipe; the caller still checks the handle is a regular file.
+pub fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -35,6 +37,9 @@ fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
     }
     #[cfg(not(unix))]
     {
+        if std::fs::symlink_metadata(path)?.file_type().is_symlink() {
+            return Err(std::io::Error::other("a symlink"));
+        }
         std::fs::File::open(path)
     }
 }
