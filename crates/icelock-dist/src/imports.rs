@@ -33,6 +33,10 @@ fn is_installer_artifact(name: &str) -> bool {
     name.starts_with("__editable__") || name.starts_with("_virtualenv") || name == "__pycache__"
 }
 
+/// Deeper than any installed file (a path is at most 4096 bytes on Linux, and no package nests
+/// modules this deep); RECORD is only text, and the tree below is built and dropped by recursion.
+const MAX_DEPTH: usize = 128;
+
 /// A folder tree built from RECORD paths.
 #[derive(Default)]
 struct Dir {
@@ -81,6 +85,9 @@ pub fn from_record<'a>(
             continue;
         }
         let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        if parts.len() > MAX_DEPTH {
+            continue;
+        }
         let Some(first) = parts.first() else { continue };
         if first.ends_with(".dist-info") || first.ends_with(".data") || first.ends_with(".egg-info")
         {
@@ -286,6 +293,14 @@ mod tests {
         from_record(paths.iter().copied(), &[], &|_| false)
             .into_iter()
             .collect()
+    }
+
+    /// RECORD is text: a row nesting 100 000 folders must not overflow the stack building or
+    /// dropping the tree.
+    #[test]
+    fn absurdly_deep_rows_are_skipped() {
+        let deep = format!("{}x.py", "a/".repeat(100_000));
+        assert_eq!(names(&[&deep, "ok.py"]), ["ok"]);
     }
 
     #[test]

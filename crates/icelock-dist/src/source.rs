@@ -64,6 +64,13 @@ pub enum Source {
     EggInfo,
 }
 
+impl Source {
+    /// What a `direct_url.json` (PEP 610) says, with credentials removed from its URL.
+    pub fn from_direct_url(bytes: &[u8]) -> Result<Source, String> {
+        DirectUrl::parse(bytes)
+    }
+}
+
 /// PEP 610, read with serde: the shape is JSON, and uv's own type hides the hash fields.
 #[derive(Debug, Deserialize)]
 pub(crate) struct DirectUrl {
@@ -148,17 +155,44 @@ impl DirectUrl {
 
 /// PEP 610 forbids credentials in `url`, but nothing enforces it: never pass them on.
 pub(crate) fn redact(raw: &str) -> String {
+    // Removing a login can make the parser read part of a strange path as a new login
+    // (`https://u@@/@x@y`), so redact until nothing changes.
+    let mut current = raw.to_string();
+    for _ in 0..4 {
+        let next = redact_once(&current);
+        if next == current {
+            return next;
+        }
+        current = next;
+    }
+    "<a URL that kept showing credentials, removed>".to_string()
+}
+
+fn redact_once(raw: &str) -> String {
     match url::Url::parse(raw) {
         Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
             // `git@host` style users are not secrets (PEP 610 keeps them).
             let keep_user = parsed.password().is_none() && parsed.username() == "git";
-            let _ = parsed.set_password(None);
-            if !keep_user {
-                let _ = parsed.set_username("");
+            if keep_user {
+                return raw.to_string();
             }
+            let _ = parsed.set_password(None);
+            let _ = parsed.set_username("");
             parsed.to_string()
         }
-        _ => raw.to_string(),
+        Ok(_) => raw.to_string(),
+        // Not a URL the parser takes, yet it may still hold `scheme://user:token@host`: drop
+        // whatever sits between `://` and an `@` in the authority.
+        Err(_) => match raw.split_once("://") {
+            Some((scheme, rest)) => {
+                let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+                match rest[..authority_end].rfind('@') {
+                    Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+                    None => raw.to_string(),
+                }
+            }
+            None => raw.to_string(),
+        },
     }
 }
 
@@ -256,6 +290,15 @@ mod tests {
     }
 
     #[test]
+    fn credentials_are_removed_even_from_urls_that_do_not_parse() {
+        assert_eq!(
+            redact("https://user:tok@[not-an-ip/x.whl"),
+            "https://[not-an-ip/x.whl"
+        );
+        assert_eq!(redact("h:pts/to:ken@x"), "h:pts/to:ken@x");
+    }
+
+    #[test]
     fn credentials_are_removed() {
         assert_eq!(redact("https://user:tok@h/x.whl"), "https://h/x.whl");
         assert_eq!(redact("ssh://git@h/r"), "ssh://git@h/r");
@@ -303,7 +346,8 @@ struct ProvenanceJson {
 }
 
 impl Provenance {
-    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, String> {
+    /// Reads a `provenance_url.json`, with credentials removed from its URL.
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
         let raw: ProvenanceJson = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
         let sha256 = raw
             .archive_info

@@ -17,7 +17,7 @@ use uv_pep440::Version;
 use crate::client::{Client, FetchError, Fetched};
 use crate::config::{IndexConfig, Location, redact};
 use crate::simple::{self, IndexFile, PageError, ProjectPage};
-use crate::sparse_zip::{Attempt, SparseFile, read_member};
+use crate::sparse_zip::{MemberRead, Step};
 
 /// A file together with the index (or find-links location) that listed it.
 #[derive(Debug, Clone)]
@@ -210,101 +210,69 @@ impl Indexes {
             Some(size) => size,
             None => self.content_length(url).await?,
         };
-        let mut sparse = SparseFile::new(size);
-        let tail = sparse.tail();
+        let mut read = MemberRead::new(size, names, cap);
         let mut members = WheelMembers::default();
-        self.fetch_into(&mut sparse, url, tail, &mut members)
-            .await?;
-        // A large central directory (a wheel of thousands of files) is fetched whole at once,
-        // not 64 KiB per round trip.
-        if let Some(directory) = sparse.central_directory()
-            && !sparse.has(&directory)
-            && directory.end - directory.start <= cap
-        {
-            let missing = directory.start..sparse.tail().start.max(directory.start);
-            if missing.start < missing.end {
-                self.fetch_into(&mut sparse, url, missing, &mut members)
-                    .await?;
-            }
-        }
-        for round in 0.. {
-            if round > 16 {
-                return Err(LookupError::Wheel {
-                    url: redact(url),
-                    message: "the zip needs more than 16 range requests to read two members: not a wheel as built by any tool".into(),
-                });
-            }
-            let attempt = sparse.attempt(|archive| {
-                let mut found = BTreeMap::new();
-                for name in names {
-                    if let Some(bytes) = read_member(archive, name, cap)? {
-                        found.insert(name.clone(), bytes);
-                    }
+        loop {
+            match read.next_step() {
+                Step::Fetch(range) => {
+                    self.fetch_into(&mut read, url, range, &mut members).await?;
                 }
-                Ok(found)
-            });
-            match attempt {
-                Attempt::Done(found) => {
+                Step::Done(found) => {
                     members.members = found;
-                    members.size = sparse.size();
+                    members.size = read.sparse().size();
                     return Ok(members);
                 }
-                Attempt::Need(range) => {
-                    self.fetch_into(&mut sparse, url, range, &mut members)
-                        .await?;
-                }
-                Attempt::Failed(err) => {
+                Step::Failed(message) => {
                     return Err(LookupError::Wheel {
                         url: redact(url),
-                        message: format!("not a readable zip: {err}"),
+                        message,
                     });
                 }
             }
         }
-        unreachable!("the loop returns")
     }
 
-    /// Fetches `range` into `sparse` (or the whole file, when the server ignores Range).
+    /// Fetches `range` into `read` (or the whole file, when the server ignores Range).
     async fn fetch_into(
         &self,
-        sparse: &mut SparseFile,
+        read: &mut MemberRead,
         url: &Url,
         range: std::ops::Range<u64>,
         members: &mut WheelMembers,
     ) -> Result<(), LookupError> {
         // A wheel sent whole (Range ignored) is bounded by the page's size plus slack.
-        let cap = sparse.size().max(range.end - range.start) + 1024;
+        let cap = read.sparse().size().max(range.end - range.start) + 1024;
         let fetched: Fetched = self.client.get_range(url, range.clone(), cap).await?;
         members.fetched += fetched.body.len() as u64;
         match fetched.range {
             Some(got) => {
                 if let Some(total) = fetched.total
-                    && total != sparse.size()
+                    && total != read.sparse().size()
                 {
                     return Err(LookupError::Wheel {
                         url: redact(url),
                         message: format!(
                             "the index lists the file's size as {} bytes, but the server says it has {total}",
-                            sparse.size()
+                            read.sparse().size()
                         ),
                     });
                 }
-                sparse.insert(got.start, fetched.body);
+                read.insert(got.start, fetched.body);
                 Ok(())
             }
             None => {
-                if fetched.body.len() as u64 != sparse.size() {
+                if fetched.body.len() as u64 != read.sparse().size() {
                     return Err(LookupError::Wheel {
                         url: redact(url),
                         message: format!(
                             "the server ignored Range and sent {} bytes, but the index says the file has {}",
                             fetched.body.len(),
-                            sparse.size()
+                            read.sparse().size()
                         ),
                     });
                 }
                 members.whole_file = true;
-                sparse.insert(0, fetched.body);
+                read.insert(0, fetched.body);
                 Ok(())
             }
         }

@@ -203,6 +203,108 @@ impl Seek for SparseReader<'_> {
     }
 }
 
+/// The most zip attempts one read may take: a wheel as any tool builds it needs three or four
+/// (tail, central directory, members); more means a hostile or broken file.
+pub const MAX_ROUNDS: u32 = 16;
+
+/// Reading named members of a remote zip as a sequence of range requests, with no I/O of its
+/// own: the caller fetches each [`Step::Fetch`] and hands the bytes back with
+/// [`MemberRead::insert`]. The HTTP lookup and the fuzz target drive the same plan.
+#[derive(Debug)]
+pub struct MemberRead {
+    sparse: SparseFile,
+    names: Vec<String>,
+    cap: u64,
+    stage: Stage,
+    rounds: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Tail,
+    Directory,
+    Members,
+}
+
+/// What to do next.
+#[derive(Debug)]
+pub enum Step {
+    /// Fetch these bytes and [`MemberRead::insert`] them.
+    Fetch(Range<u64>),
+    /// The members found, by name (a name absent from the zip is absent here).
+    Done(BTreeMap<String, Vec<u8>>),
+    /// Not a readable zip, or one that would take too many requests.
+    Failed(String),
+}
+
+impl MemberRead {
+    /// Plans to read `names` (exact paths inside the zip) from a file of `size` bytes, each
+    /// member inflating to at most `cap` bytes.
+    pub fn new(size: u64, names: &[String], cap: u64) -> Self {
+        Self {
+            sparse: SparseFile::new(size),
+            names: names.to_vec(),
+            cap,
+            stage: Stage::Tail,
+            rounds: 0,
+        }
+    }
+
+    pub fn sparse(&self) -> &SparseFile {
+        &self.sparse
+    }
+
+    pub fn insert(&mut self, start: u64, bytes: Vec<u8>) {
+        self.sparse.insert(start, bytes);
+    }
+
+    pub fn next_step(&mut self) -> Step {
+        if self.stage == Stage::Tail {
+            self.stage = Stage::Directory;
+            if self.sparse.size() == 0 {
+                return Step::Failed("the file is empty".into());
+            }
+            return Step::Fetch(self.sparse.tail());
+        }
+        if self.stage == Stage::Directory {
+            self.stage = Stage::Members;
+            // A large central directory (a wheel of thousands of files) is fetched whole at
+            // once, not 64 KiB per round trip.
+            if let Some(directory) = self.sparse.central_directory()
+                && !self.sparse.has(&directory)
+                && directory.end - directory.start <= self.cap
+            {
+                let missing = directory.start..self.sparse.tail().start.max(directory.start);
+                if missing.start < missing.end {
+                    return Step::Fetch(missing);
+                }
+            }
+        }
+        if self.rounds > MAX_ROUNDS {
+            return Step::Failed(format!(
+                "the zip needs more than {MAX_ROUNDS} range requests to read {} members: not a wheel as built by any tool",
+                self.names.len()
+            ));
+        }
+        self.rounds += 1;
+        let (names, cap) = (&self.names, self.cap);
+        let attempt = self.sparse.attempt(|archive| {
+            let mut found = BTreeMap::new();
+            for name in names {
+                if let Some(bytes) = read_member(archive, name, cap)? {
+                    found.insert(name.clone(), bytes);
+                }
+            }
+            Ok(found)
+        });
+        match attempt {
+            Attempt::Done(found) => Step::Done(found),
+            Attempt::Need(range) => Step::Fetch(range),
+            Attempt::Failed(err) => Step::Failed(format!("not a readable zip: {err}")),
+        }
+    }
+}
+
 /// Reads a member fully, refusing one that inflates past `cap` bytes (a zip bomb, or a lie in
 /// the central directory).
 pub fn read_member<R: Read + Seek>(
@@ -269,37 +371,29 @@ mod tests {
         buf.into_inner()
     }
 
-    /// Drives attempts the way the HTTP client does, counting requests.
+    /// Drives the plan the way the HTTP client does, counting requests.
     fn fetch_metadata(bytes: &[u8]) -> (Vec<u8>, usize, u64) {
-        let mut sparse = SparseFile::new(bytes.len() as u64);
-        let tail = sparse.tail();
-        sparse.insert(
-            tail.start,
-            bytes[tail.start as usize..tail.end as usize].to_vec(),
-        );
-        let mut requests = 1;
-        if let Some(directory) = sparse.central_directory()
-            && !sparse.has(&directory)
-        {
-            let missing = directory.start..sparse.tail().start.max(directory.start);
-            sparse.insert(
-                missing.start,
-                bytes[missing.start as usize..missing.end as usize].to_vec(),
-            );
-            requests += 1;
-        }
+        let name = "demo-1.0.dist-info/METADATA".to_string();
+        let mut read = MemberRead::new(bytes.len() as u64, std::slice::from_ref(&name), 16 << 20);
+        let mut requests = 0;
         loop {
-            match sparse.attempt(|a| read_member(a, "demo-1.0.dist-info/METADATA", 1 << 20)) {
-                Attempt::Done(found) => return (found.unwrap(), requests, sparse.fetched_bytes()),
-                Attempt::Need(range) => {
+            match read.next_step() {
+                Step::Fetch(range) => {
                     requests += 1;
                     assert!(requests < 10, "too many round trips");
-                    sparse.insert(
+                    read.insert(
                         range.start,
                         bytes[range.start as usize..range.end as usize].to_vec(),
                     );
                 }
-                Attempt::Failed(err) => panic!("{err}"),
+                Step::Done(mut found) => {
+                    return (
+                        found.remove(&name).unwrap(),
+                        requests,
+                        read.sparse().fetched_bytes(),
+                    );
+                }
+                Step::Failed(err) => panic!("{err}"),
             }
         }
     }

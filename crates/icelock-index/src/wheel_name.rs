@@ -33,13 +33,24 @@ impl WheelName {
             name: parsed.name.clone(),
             version: parsed.version.clone(),
             build: parsed.build_tag().map(ToString::to_string),
-            tags: expand(python, abi, platform),
+            tags: expand(python, abi, platform)?,
         })
     }
 }
 
-/// The expanded tags of `python-abi-platform`, each part possibly `.`-compressed.
-pub fn expand(python: &str, abi: &str, platform: &str) -> BTreeSet<String> {
+/// More tags than any real wheel carries (the widest seen carry a few dozen). A name from a
+/// hostile page with hundreds of dots in each part would otherwise expand to billions.
+pub const MAX_TAGS: usize = 1024;
+
+/// The expanded tags of `python-abi-platform`, each part possibly `.`-compressed; `None` past
+/// [`MAX_TAGS`].
+pub fn expand(python: &str, abi: &str, platform: &str) -> Option<BTreeSet<String>> {
+    let count = [python, abi, platform]
+        .iter()
+        .try_fold(1usize, |n, part| n.checked_mul(part.split('.').count()))?;
+    if count > MAX_TAGS {
+        return None;
+    }
     let mut tags = BTreeSet::new();
     for p in python.split('.') {
         for a in abi.split('.') {
@@ -48,7 +59,7 @@ pub fn expand(python: &str, abi: &str, platform: &str) -> BTreeSet<String> {
             }
         }
     }
-    tags
+    Some(tags)
 }
 
 /// An installed `WHEEL`'s tag lines as a comparable set.
@@ -58,7 +69,8 @@ pub fn tag_set<'a>(tags: impl IntoIterator<Item = &'a String>) -> BTreeSet<Strin
             // Some tools write a compressed tag on one `Tag:` line; expand it too.
             let parts: Vec<&str> = t.trim().split('-').collect();
             match parts.as_slice() {
-                [python, abi, platform] => expand(python, abi, platform),
+                [python, abi, platform] => expand(python, abi, platform)
+                    .unwrap_or_else(|| BTreeSet::from([t.trim().to_ascii_lowercase()])),
                 _ => BTreeSet::from([t.trim().to_ascii_lowercase()]),
             }
         })
@@ -99,5 +111,16 @@ mod tests {
     fn py2_py3_universal() {
         let w = WheelName::parse("six-1.16.0-py2.py3-none-any.whl").unwrap();
         assert_eq!(w.tags.len(), 2);
+    }
+
+    /// A hostile page's file name with 400 dots in each tag part would expand to 64 million
+    /// tags; it is refused instead.
+    #[test]
+    fn tag_explosion_is_refused() {
+        let part = vec!["x"; 400].join(".");
+        let name = format!("demo-1.0-{part}-{part}-{part}.whl");
+        assert!(WheelName::parse(&name).is_none());
+        let line = format!("{part}-{part}-{part}");
+        assert_eq!(tag_set(std::slice::from_ref(&line)), BTreeSet::from([line]));
     }
 }
