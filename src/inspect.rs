@@ -32,8 +32,11 @@ impl Inspection {
     }
 
     /// Attributes every distribution to the artifact it came from (network, unless offline).
-    pub async fn attribute(
+    /// The installed files are checked against RECORD on other threads meanwhile: hashing and
+    /// waiting for the network overlap instead of adding up.
+    pub fn attribute(
         &self,
+        runtime: &tokio::runtime::Runtime,
         config: icelock_index::IndexConfig,
         options: icelock_index::ClientOptions,
         verify: icelock_attribute::Verify,
@@ -49,7 +52,6 @@ impl Inspection {
             .collect();
         let client = icelock_index::Client::new(options, &credential_urls)?;
         let indexes = icelock_index::Indexes::new(client, config);
-        let integrity = verify::verify_all(self.dists());
         let progress = progress_bar(self.dists().len() as u64);
         let on_done = progress.clone().map(|bar| {
             std::sync::Arc::new(move |name: &uv_normalize::PackageName| {
@@ -57,14 +59,21 @@ impl Inspection {
                 bar.inc(1);
             }) as icelock_attribute::OnDone
         });
-        let attributed = icelock_attribute::attribute(
-            &self.env,
-            self.dists(),
-            &integrity,
-            &indexes,
-            &icelock_attribute::Options { verify, on_done },
-        )
-        .await;
+        let options = icelock_attribute::Options { verify, on_done };
+        let (gathered, integrity) = std::thread::scope(|scope| {
+            let checking = scope.spawn(|| verify::verify_all(self.dists()));
+            let gathered = runtime.block_on(icelock_attribute::gather(
+                &self.env,
+                self.dists(),
+                &indexes,
+                &options,
+            ));
+            let integrity = checking
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (gathered, integrity)
+        });
+        let attributed = icelock_attribute::settle(self.dists(), &integrity, gathered);
         if let Some(bar) = progress {
             bar.finish_and_clear();
         }

@@ -277,8 +277,7 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
         .enable_all()
         .build()
         .map_err(AppError::Runtime)?;
-    let (attributed, integrity) =
-        runtime.block_on(inspection.attribute(config, options, verify))?;
+    let (attributed, integrity) = inspection.attribute(&runtime, config, options, verify)?;
 
     let output = args.output.as_deref().filter(|p| p.as_os_str() != "-");
     let format = args

@@ -18,7 +18,7 @@
 
 mod record_compare;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
 use icelock_dist::verify::Integrity;
@@ -28,6 +28,7 @@ use icelock_index::lookup::{project_of, version_of};
 use icelock_index::wheel_name::tag_set;
 use icelock_index::{Indexes, ListedFile, ProjectFiles, WheelName};
 use serde::Serialize;
+use tokio::sync::OnceCell;
 use uv_normalize::PackageName;
 
 /// How much to check beyond the METADATA hash.
@@ -233,78 +234,70 @@ fn needs_index(dist: &InstalledDist) -> bool {
     matches!(dist.source, Source::Index) && dist.wheel.is_some() && dist.metadata_sha256.is_some()
 }
 
-/// Attributes every distribution; the result is in the order of `dists`.
-pub async fn attribute(
+/// Gathers the evidence for every distribution and proves what it can; the result is in the
+/// order of `dists`. It does not look at the installed files (that is [`settle`]'s input), so
+/// the two can run at the same time: the network work here, the hashing on other cores.
+///
+/// Each project runs as its own pipeline (page, then proofs), so a project's proof starts as
+/// soon as its page is in, never waiting for the slowest page.
+pub async fn gather<'a>(
     env: &Environment,
-    dists: &[InstalledDist],
-    integrity: &[Integrity],
+    dists: &'a [InstalledDist],
     indexes: &Indexes,
     options: &Options,
 ) -> Vec<Attributed> {
-    // One lookup per project, all at once.
-    let names: BTreeSet<&PackageName> = dists
+    // One lookup per project, shared by every dist of that name (a shadowed copy included).
+    let mut pages: BTreeMap<&'a PackageName, OnceCell<ProjectFiles>> = BTreeMap::new();
+    for dist in dists.iter().filter(|d| needs_index(d)) {
+        pages.entry(&dist.name).or_default();
+    }
+    let runtime_lock = env.pyodide.as_ref().map(|runtime| runtime.packages());
+    let (pages, runtime_lock) = (&pages, runtime_lock.as_ref());
+    let one = |dist: &'a InstalledDist| async move {
+        let files = match pages.get(&dist.name) {
+            Some(cell) => Some(
+                cell.get_or_init(|| indexes.project_files(&dist.name, Some(&dist.version)))
+                    .await,
+            ),
+            None => None,
+        };
+        let attributed = attribute_one(dist, files, runtime_lock, indexes, options).await;
+        if let Some(on_done) = &options.on_done {
+            on_done(&dist.name);
+        }
+        attributed
+    };
+    join_all(dists.iter().map(one)).await
+}
+
+/// The verdicts: a distribution whose installed files no longer match RECORD is unproven,
+/// whatever the index said; the others keep what [`gather`] found.
+pub fn settle(
+    dists: &[InstalledDist],
+    integrity: &[Integrity],
+    gathered: Vec<Attributed>,
+) -> Vec<Attributed> {
+    dists
         .iter()
         .zip(integrity)
-        .filter(|(d, i)| needs_index(d) && i.problems.is_empty())
-        .map(|(d, _)| &d.name)
-        .collect();
-    // The first lookup goes alone: it opens the connection to each index host, which HTTP/2
-    // then shares with every later request. Launched together on an empty pool, each request
-    // would open (and pay a TLS handshake for) its own connection.
-    let version_of: BTreeMap<&PackageName, &uv_pep440::Version> =
-        dists.iter().map(|d| (&d.name, &d.version)).collect();
-    let lookup = |name: &PackageName| {
-        let name = name.clone();
-        let version = version_of.get(&name).copied();
-        async move {
-            let files = indexes.project_files(&name, version).await;
-            (name, files)
-        }
-    };
-    let mut looked_up = Vec::with_capacity(names.len());
-    if let Some(first) = names.first() {
-        looked_up.push(lookup(first).await);
-    }
-    looked_up.extend(join_all(names.iter().skip(1).map(|name| lookup(name))).await);
-    let files: BTreeMap<PackageName, ProjectFiles> = looked_up.into_iter().collect();
-    let runtime_lock = env.pyodide.as_ref().map(|runtime| runtime.packages());
-
-    let one = |i: usize| {
-        let (dist, integrity) = (&dists[i], &integrity[i]);
-        let files = files.get(&dist.name);
-        let runtime_lock = runtime_lock.as_ref();
-        async move {
-            let attributed =
-                attribute_one(dist, integrity, files, runtime_lock, indexes, options).await;
-            if let Some(on_done) = &options.on_done {
-                on_done(&dist.name);
+        .zip(gathered)
+        .map(|((dist, integrity), gathered)| {
+            if integrity.problems.is_empty() {
+                gathered
+            } else {
+                modified(dist, integrity)
             }
-            (i, attributed)
-        }
-    };
-    // Likewise the first proof, which opens the connection to the files host.
-    let first =
-        (0..dists.len()).find(|&i| needs_index(&dists[i]) && integrity[i].problems.is_empty());
-    let mut results = Vec::with_capacity(dists.len());
-    if let Some(first) = first {
-        results.push(one(first).await);
-    }
-    results.extend(join_all((0..dists.len()).filter(|i| Some(*i) != first).map(one)).await);
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, a)| a).collect()
+        })
+        .collect()
 }
 
 async fn attribute_one(
     dist: &InstalledDist,
-    integrity: &Integrity,
     files: Option<&ProjectFiles>,
     runtime_lock: Option<&RuntimeLock>,
     indexes: &Indexes,
     options: &Options,
 ) -> Attributed {
-    if !integrity.problems.is_empty() {
-        return modified(dist, integrity);
-    }
     // A metadata file that could not be read (a pipe, a link out of the environment) may hide
     // evidence, such as a direct URL: nothing is attributed on what remains.
     let unreadable: Vec<String> = dist

@@ -1,7 +1,9 @@
 //! The persistent cache: index pages (revalidated with the validators the server sent) and
 //! proven facts about wheels, keyed by the wheel's sha256.
 //!
-//! A page entry is the body plus its `ETag` / `Last-Modified`; a fact entry says "the wheel
+//! A page entry is the part of a page a run needed (the installed version's files, written back
+//! as PEP 691 JSON: kilobytes where the page may be megabytes) plus the page's `ETag` /
+//! `Last-Modified`; a fact entry says "the wheel
 //! whose sha256 is X has a METADATA whose sha256 is Y", which stays true forever because it is
 //! keyed by content. With both, a warm run costs one conditional request per project and
 //! `--offline` runs from the cache alone. Entries are written atomically (temporary file, then
@@ -80,27 +82,29 @@ impl Cache {
         hex::encode(sha2::Sha256::digest(text.as_bytes()))
     }
 
-    fn page_paths(&self, url: &Url) -> (PathBuf, PathBuf) {
+    fn page_paths(&self, url: &Url, view: &str) -> (PathBuf, PathBuf) {
         // Keyed by the redacted URL: two credentials for one index share the public pages, and
-        // no secret ends up in a file name.
-        let key = Self::key(&redact(url));
-        let dir = self.root.join(VERSION).join("pages").join(&key[..2]);
+        // no secret ends up in a file name. `view` names the part of the page kept (one
+        // version's files, or all).
+        let key = Self::key(&format!("{}\n{view}", redact(url)));
+        let dir = self.root.join(VERSION).join("page-views").join(&key[..2]);
         (
             dir.join(format!("{key}.json")),
             dir.join(format!("{key}.body")),
         )
     }
 
-    pub fn page(&self, url: &Url) -> Option<PageEntry> {
-        let (meta, body) = self.page_paths(url);
+    /// The stored `view` of a page: its body is what the caller chose to keep of it.
+    pub fn page(&self, url: &Url, view: &str) -> Option<PageEntry> {
+        let (meta, body) = self.page_paths(url, view);
         let mut entry: PageEntry = serde_json::from_slice(&std::fs::read(meta).ok()?).ok()?;
         entry.body = std::fs::read(body).ok()?;
         Some(entry)
     }
 
     /// Stores a page. Failures are ignored: a cache that cannot be written only costs speed.
-    pub fn store_page(&self, url: &Url, entry: &PageEntry) {
-        let (meta, body) = self.page_paths(url);
+    pub fn store_page(&self, url: &Url, view: &str, entry: &PageEntry) {
+        let (meta, body) = self.page_paths(url, view);
         if let Ok(json) = serde_json::to_vec(entry) {
             // Body first: a meta file always has its body.
             let _ = write_atomically(&body, &entry.body);
@@ -149,9 +153,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let cache = Cache::new(tmp.path().to_path_buf());
         let url = Url::parse("https://user:s3cret@index.test/simple/demo/").unwrap();
-        assert!(cache.page(&url).is_none());
+        assert!(cache.page(&url, "1.0").is_none());
         cache.store_page(
             &url,
+            "1.0",
             &PageEntry {
                 url: redact(&url),
                 content_type: Some("text/html".into()),
@@ -160,13 +165,17 @@ mod tests {
                 body: b"<html></html>".to_vec(),
             },
         );
-        let back = cache.page(&url).unwrap();
+        let back = cache.page(&url, "1.0").unwrap();
+        assert!(cache.page(&url, "2.0").is_none());
         assert_eq!(back.body, b"<html></html>");
         assert_eq!(back.etag.as_deref(), Some("\"abc\""));
         // The same page without credentials is the same entry.
         assert!(
             cache
-                .page(&Url::parse("https://index.test/simple/demo/").unwrap())
+                .page(
+                    &Url::parse("https://index.test/simple/demo/").unwrap(),
+                    "1.0"
+                )
                 .is_some()
         );
 

@@ -19,7 +19,7 @@ use crate::cache::{Cache, PageEntry};
 use crate::config::redact;
 
 const SIMPLE_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
-const SIMPLE_JSON: &str = "application/vnd.pypi.simple.v1+json";
+pub(crate) const SIMPLE_JSON: &str = "application/vnd.pypi.simple.v1+json";
 
 /// Limits and switches of the client.
 #[derive(Debug, Clone)]
@@ -112,19 +112,6 @@ pub struct Fetched {
     pub not_modified: bool,
 }
 
-fn from_entry(entry: PageEntry, asked: &Url) -> Fetched {
-    Fetched {
-        url: Url::parse(&entry.url).unwrap_or_else(|_| asked.clone()),
-        content_type: entry.content_type,
-        body: entry.body,
-        range: None,
-        total: None,
-        etag: entry.etag,
-        last_modified: entry.last_modified,
-        not_modified: true,
-    }
-}
-
 impl Fetched {
     pub fn is_simple_json(&self) -> bool {
         self.content_type
@@ -149,7 +136,30 @@ pub struct Client {
     /// Credentials by `host[:port]`, from configured URLs and `.netrc`.
     credentials: Arc<HashMap<String, (String, Option<String>)>>,
     cache: Option<Cache>,
+    /// Per host, whether a request has had its answer: until then, later requests to the host
+    /// wait, so that they share the connection (HTTP/2) the first one opens instead of each
+    /// opening its own and paying for a TLS handshake.
+    hosts: Arc<std::sync::Mutex<HashMap<String, Arc<HostGate>>>>,
     pub stats: Arc<Stats>,
+}
+
+#[derive(Default)]
+struct HostGate {
+    open: std::sync::atomic::AtomicBool,
+    first: Arc<tokio::sync::Mutex<()>>,
+}
+
+struct FirstRequest {
+    gate: Arc<HostGate>,
+    _lock: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for FirstRequest {
+    fn drop(&mut self) {
+        // Opened before the lock is released (fields drop after this), so a waiter that gets
+        // the lock sees it open and goes.
+        self.gate.open.store(true, Ordering::Release);
+    }
 }
 
 fn host_key(url: &Url) -> Option<String> {
@@ -251,8 +261,31 @@ impl Client {
             limit: Arc::new(Semaphore::new(options.concurrency.max(1))),
             options: Arc::new(options),
             credentials: Arc::new(credentials),
+            hosts: Arc::default(),
             stats: Arc::new(Stats::default()),
         })
+    }
+
+    /// Waits while another request to `url`'s host is the first one in flight. Returns a guard
+    /// when this request is the first: dropping it (once the answer arrives, or the request
+    /// fails) lets the others go.
+    async fn first_to_host(&self, url: &Url) -> Option<FirstRequest> {
+        let key = host_key(url)?;
+        let gate = self
+            .hosts
+            .lock()
+            .expect("never poisoned: nothing panics while it is held")
+            .entry(key)
+            .or_default()
+            .clone();
+        if gate.open.load(Ordering::Acquire) {
+            return None;
+        }
+        let lock = Arc::clone(&gate.first).lock_owned().await;
+        if gate.open.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(FirstRequest { gate, _lock: lock })
     }
 
     pub fn options(&self) -> &ClientOptions {
@@ -281,50 +314,22 @@ impl Client {
         }
     }
 
-    /// GETs a project page, asking for PEP 691 JSON first. With a cache, a stored page is
-    /// revalidated (`If-None-Match` / `If-Modified-Since`) and reused on 304; offline, it is
-    /// used as it is.
-    pub async fn get_page(&self, url: &Url) -> Result<Option<Fetched>, FetchError> {
-        let cached = match (&self.cache, url.scheme()) {
-            (Some(cache), "http" | "https") => cache.page(url),
-            _ => None,
-        };
-        if self.options.offline && url.scheme() != "file" {
-            return match cached {
-                Some(entry) => Ok(Some(from_entry(entry, url))),
-                None => Err(FetchError::Offline { url: redact(url) }),
-            };
-        }
-        let fetched = self
-            .get_with(
-                url,
-                Some(SIMPLE_ACCEPT),
-                None,
-                self.options.max_page_bytes,
-                cached.as_ref(),
-            )
-            .await?;
-        let Some(fetched) = fetched else {
-            return Ok(None);
-        };
-        if fetched.not_modified
-            && let Some(entry) = cached
-        {
-            return Ok(Some(from_entry(entry, url)));
-        }
-        if let (Some(cache), true) = (&self.cache, url.scheme() != "file") {
-            cache.store_page(
-                url,
-                &PageEntry {
-                    url: redact(&fetched.url),
-                    content_type: fetched.content_type.clone(),
-                    etag: fetched.etag.clone(),
-                    last_modified: fetched.last_modified.clone(),
-                    body: fetched.body.clone(),
-                },
-            );
-        }
-        Ok(Some(fetched))
+    /// GETs a project page, asking for PEP 691 JSON first; with `cached`, conditionally
+    /// (`If-None-Match` / `If-Modified-Since`), so a 304 comes back as `not_modified`. The
+    /// caller owns the cache: what it keeps of a page is its own choice.
+    pub async fn get_page(
+        &self,
+        url: &Url,
+        cached: Option<&PageEntry>,
+    ) -> Result<Option<Fetched>, FetchError> {
+        self.get_with(
+            url,
+            Some(SIMPLE_ACCEPT),
+            None,
+            self.options.max_page_bytes,
+            cached,
+        )
+        .await
     }
 
     /// GETs a small file (a `.metadata`); `None` on 404.
@@ -641,7 +646,11 @@ impl Client {
                         .unwrap_or_default()
                 );
             }
-            let retry_after = match request.send().await {
+            let sent = {
+                let _first = self.first_to_host(&clean).await;
+                request.send().await
+            };
+            let retry_after = match sent {
                 Ok(response)
                     if response.status().is_success()
                         || response.status() == StatusCode::NOT_MODIFIED =>

@@ -14,6 +14,7 @@ use url::Url;
 use uv_normalize::PackageName;
 use uv_pep440::Version;
 
+use crate::cache::PageEntry;
 use crate::client::{Client, FetchError, Fetched};
 use crate::config::{IndexConfig, Location, redact};
 use crate::simple::{self, IndexFile, PageError, ProjectPage};
@@ -162,12 +163,68 @@ impl Indexes {
                     message: e.to_string(),
                 },
             })?;
-        let Some(fetched) = self.client.get_page(&url).await? else {
-            return Ok(None);
-        };
         let keep =
             |filename: &str| version.is_none_or(|v| version_of(filename).as_ref() == Some(v));
-        parse_page(&fetched, &keep).map(Some)
+        let view = version.map_or_else(|| "*".to_string(), ToString::to_string);
+        self.cached_page(&url, &view, &keep).await
+    }
+
+    /// A page through the cache: the stored view as it is when offline, else revalidated with
+    /// the page's validators, else fetched, parsed, filtered by `keep` and stored as that view.
+    async fn cached_page(
+        &self,
+        url: &Url,
+        view: &str,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<Option<ProjectPage>, LookupError> {
+        let cache = self
+            .client
+            .cache()
+            .filter(|_| matches!(url.scheme(), "http" | "https"));
+        let cached = cache.and_then(|c| c.page(url, view));
+        let from_cache = |entry: &PageEntry| {
+            let base = Url::parse(&entry.url).unwrap_or_else(|_| url.clone());
+            simple::parse_json(&entry.body, &base).map_err(|source| LookupError::Page {
+                url: redact(url),
+                source,
+            })
+        };
+        if self.client.options().offline && url.scheme() != "file" {
+            return match &cached {
+                Some(entry) => from_cache(entry).map(Some),
+                None => Err(FetchError::Offline { url: redact(url) }.into()),
+            };
+        }
+        let Some(fetched) = self.client.get_page(url, cached.as_ref()).await? else {
+            return Ok(None);
+        };
+        if fetched.not_modified
+            && let Some(entry) = &cached
+        {
+            return from_cache(entry).map(Some);
+        }
+        let page = parse_page(&fetched, keep)?;
+        if let Some(cache) = cache {
+            // File URLs resolved against an index URL with a login carry it: the client adds
+            // logins by host, so the cache keeps none.
+            let mut public = page.clone();
+            for file in &mut public.files {
+                let _ = file.url.set_password(None);
+                let _ = file.url.set_username("");
+            }
+            cache.store_page(
+                url,
+                view,
+                &PageEntry {
+                    url: redact(&fetched.url),
+                    content_type: Some(crate::client::SIMPLE_JSON.to_string()),
+                    etag: fetched.etag.clone(),
+                    last_modified: fetched.last_modified.clone(),
+                    body: simple::to_json(&public),
+                },
+            );
+        }
+        Ok(Some(page))
     }
 
     async fn find_links_page(&self, url: &Url) -> Result<ProjectPage, LookupError> {
@@ -178,10 +235,10 @@ impl Indexes {
         {
             return Ok(list_folder(&dir));
         }
-        match self.client.get_page(url).await? {
-            Some(fetched) => parse_page(&fetched, &|_| true),
-            None => Ok(ProjectPage::default()),
-        }
+        Ok(self
+            .cached_page(url, "*", &|_| true)
+            .await?
+            .unwrap_or_default())
     }
 
     /// The PEP 658 metadata file of `file`, or `None` where the index has none.

@@ -218,6 +218,43 @@ pub fn parse_json_filtered(
     Ok(ProjectPage { files })
 }
 
+/// Writes a page back as PEP 691 JSON (API 1.1, absolute URLs). The cache keeps a page in this
+/// form after filtering it to the installed version: a few entries instead of megabytes, read
+/// back through [`parse_json`] like any index's page.
+pub fn to_json(page: &ProjectPage) -> Vec<u8> {
+    let files: Vec<serde_json::Value> = page
+        .files
+        .iter()
+        .map(|f| {
+            let core = match &f.core_metadata {
+                CoreMetadataInfo::Absent => serde_json::Value::Bool(false),
+                CoreMetadataInfo::Available => serde_json::Value::Bool(true),
+                CoreMetadataInfo::Hashes(h) => serde_json::json!(h),
+            };
+            let yanked = match &f.yanked {
+                None => serde_json::Value::Bool(false),
+                Some(reason) if reason.is_empty() => serde_json::Value::Bool(true),
+                Some(reason) => serde_json::Value::String(reason.clone()),
+            };
+            serde_json::json!({
+                "filename": f.filename,
+                "url": f.url.as_str(),
+                "hashes": f.hashes,
+                "requires-python": f.requires_python,
+                "core-metadata": core,
+                "yanked": yanked,
+                "size": f.size,
+                "upload-time": f.upload_time,
+            })
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "meta": {"api-version": "1.1"},
+        "files": files,
+    }))
+    .expect("a JSON value always serializes")
+}
+
 /// `sha256=<hex>` → (`sha256`, `<hex>`).
 fn hash_pair(text: &str) -> Option<(String, String)> {
     let (alg, hex) = text.split_once('=')?;
@@ -323,6 +360,26 @@ pub fn parse_html_filtered(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_written_back_reads_the_same() {
+        let base = Url::parse("https://index.test/simple/demo/").unwrap();
+        let page = parse_json(
+            br#"{"meta": {"api-version": "1.1"}, "name": "demo", "files": [
+                {"filename": "demo-1.0-py3-none-any.whl", "url": "../../f/demo-1.0-py3-none-any.whl#sha256=AB",
+                 "hashes": {"sha256": "AB"}, "core-metadata": {"sha256": "CD"}, "size": 10,
+                 "upload-time": "2025-01-01T00:00:00Z", "yanked": "broken", "requires-python": ">=3.8"},
+                {"filename": "demo-1.0.tar.gz", "url": "https://files.test/demo-1.0.tar.gz",
+                 "hashes": {}, "dist-info-metadata": true, "yanked": true},
+                {"filename": "demo-1.0-py2-none-any.whl", "url": "x.whl", "hashes": {}}
+            ]}"#,
+            &base,
+        )
+        .unwrap();
+        assert_eq!(parse_json(&to_json(&page), &base).unwrap(), page);
+        let other_base = Url::parse("https://elsewhere.test/").unwrap();
+        assert_eq!(parse_json(&to_json(&page), &other_base).unwrap(), page);
+    }
 
     fn base() -> Url {
         Url::parse("https://index.test/simple/demo/").unwrap()
