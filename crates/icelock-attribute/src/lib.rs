@@ -629,11 +629,17 @@ async fn from_index(
         return Attributed::unproven_with_sdist(reasons, sdist);
     }
 
-    let trials = join_all(
-        candidates
+    let trials = join_all(candidates.iter().map(|c| {
+        // An index whose page declares PEP 658 metadata for some file is trusted to
+        // declare it for all: a `.metadata` it does not declare is not asked for. One
+        // that declares none may still serve them (some mirrors drop the key).
+        let declares = files
+            .files
             .iter()
-            .map(|c| prove(dist, c, &installed_metadata, indexes, options)),
-    )
+            .any(|f| f.index == c.index && f.file.core_metadata.is_available());
+        let speculate = !declares;
+        prove(dist, c, &installed_metadata, speculate, indexes, options)
+    }))
     .await;
     let mut proven: Vec<(&ListedFile, ProofKind, String, Option<u64>)> = Vec::new();
     let mut differs = Vec::new();
@@ -727,6 +733,7 @@ async fn prove(
     dist: &InstalledDist,
     candidate: &ListedFile,
     installed_metadata: &str,
+    speculate: bool,
     indexes: &Indexes,
     options: &Options,
 ) -> Trial {
@@ -764,6 +771,8 @@ async fn prove(
     let mut proof = None;
     let mut members = None;
     let mut verified_size: Option<u64> = None;
+    // Whether the size was asked for already (and, if unconfirmed, is not asked again).
+    let mut size_asked = false;
     if let Some(index_hash) = file.core_metadata.sha256() {
         if index_hash != installed_metadata {
             return Trial::Differs {
@@ -772,14 +781,34 @@ async fn prove(
         }
         proof = Some(ProofKind::CoreMetadataHash);
     }
-    if proof.is_none() {
-        // The mirror these machines reach serves `.metadata` for some files without saying so.
-        if let Ok(Some(bytes)) = indexes.metadata_file(file).await {
+    if proof.is_none() && (speculate || file.core_metadata.is_available()) {
+        // The size is confirmed at the same time (one byte of the wheel): the answers are
+        // independent, so neither waits for the other.
+        let confirm_size = async {
+            match file.size {
+                Some(_) if options.verify == Verify::Metadata => {
+                    Some(indexes.client().total_size(&file.url).await)
+                }
+                _ => None,
+            }
+        };
+        let (metadata, size) = tokio::join!(indexes.metadata_file(file), confirm_size);
+        if let Ok(Some(bytes)) = metadata {
             let sha = sha256_hex(&bytes);
             if sha != installed_metadata {
                 return Trial::Differs { index_sha256: sha };
             }
             proof = Some(ProofKind::MetadataFile);
+            size_asked = size.is_some();
+            match (size, file.size) {
+                (Some(Ok(total)), Some(listed)) if total == listed => verified_size = Some(total),
+                (Some(Ok(total)), Some(listed)) => {
+                    return Trial::Failed(format!(
+                        "the index lists the file's size as {listed} bytes, but the server says it has {total}"
+                    ));
+                }
+                _ => {}
+            }
         }
     }
     if proof.is_none() || options.verify >= Verify::Record {
@@ -837,6 +866,7 @@ async fn prove(
     // A size is locked only once the server confirmed it: when the proof never touched the
     // wheel, one byte of it is asked for, whose answer carries the file's total size.
     if verified_size.is_none()
+        && !size_asked
         && let Some(listed_size) = file.size
     {
         match indexes.client().total_size(&file.url).await {

@@ -54,7 +54,7 @@ impl Default for ClientOptions {
             offline: false,
             trusted_hosts: Vec::new(),
             cert: None,
-            concurrency: 16,
+            concurrency: 50,
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
             timeout: Duration::from_secs(120),
