@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use icelock_dist::known::KnownFiles;
 use icelock_dist::verify::{self, FileProblem};
 use icelock_dist::{DistFormat, InstalledDist, Inventory};
 use icelock_env::{EnvError, EnvRequest, Environment};
@@ -50,6 +51,12 @@ impl Inspection {
             .chain(&config.find_links)
             .map(|l| l.url.clone())
             .collect();
+        // Files unchanged (by their stat) since they last matched RECORD are not hashed again;
+        // without a cache, everything is.
+        let known_path = options.cache_dir.as_ref().map(|dir| {
+            let root = std::fs::canonicalize(&self.env.root).unwrap_or(self.env.root.clone());
+            icelock_index::cache::Cache::new(dir.clone()).known_files_path(&root)
+        });
         let client = icelock_index::Client::new(options, &credential_urls)?;
         let indexes = icelock_index::Indexes::new(client, config);
         let progress = progress_bar(self.dists().len() as u64);
@@ -61,7 +68,19 @@ impl Inspection {
         });
         let options = icelock_attribute::Options { verify, on_done };
         let (gathered, integrity) = std::thread::scope(|scope| {
-            let checking = scope.spawn(|| verify::verify_all(self.dists()));
+            let checking = scope.spawn(|| {
+                let known = known_path
+                    .as_deref()
+                    .map(KnownFiles::load)
+                    .unwrap_or_default();
+                let (integrity, remembered) = verify::verify_all_with(self.dists(), &known);
+                if let Some(path) = &known_path
+                    && remembered != known
+                {
+                    remembered.save(path);
+                }
+                integrity
+            });
             let gathered = runtime.block_on(icelock_attribute::gather(
                 &self.env,
                 self.dists(),

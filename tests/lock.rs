@@ -1084,6 +1084,73 @@ fn modified_installed_file_is_unproven() {
     }
 }
 
+/// A warm `lock` does not hash files unchanged since the last one (their stat is remembered in
+/// the cache), but an edit is still caught: same size, modification time put back, so only the
+/// change time and the content tell.
+#[test]
+fn remembered_files_still_catch_an_edit() {
+    let tmp = tempdir();
+    let venv = Venv::create(&tmp.path().join("venv"), Installer::Pip);
+    venv.install(&["demo-app"]);
+    // Files changed in the last two seconds are never remembered (their stat could still
+    // change within the clock's resolution): let the install age past that.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let server = IndexServer::start(&served().dir, &[] as &[&str]);
+    let home = tempdir();
+    let url = server.simple_url();
+    let flags = ["--index-url", url.as_str()];
+    let first = lock_in_home(home.path(), &venv.root, &flags);
+    all_proven(&first);
+    let remembered: Vec<PathBuf> = walk_files(&home.path().join(".cache/icelock/v1/installed"));
+    assert_eq!(
+        remembered.len(),
+        1,
+        "one file of remembered stats per environment"
+    );
+    let util = venv.site_packages().join("demo_core").join("util.py");
+    let text = fs::read_to_string(&util).unwrap();
+    assert!(
+        fs::read_to_string(&remembered[0])
+            .unwrap()
+            .contains(&util.canonicalize().unwrap().display().to_string()),
+        "the file's stat was remembered"
+    );
+    let second = lock_in_home(home.path(), &venv.root, &flags);
+    all_proven(&second);
+
+    let mtime = fs::metadata(&util).unwrap().modified().unwrap();
+    let edited: String = text
+        .chars()
+        .map(|c| if c == '2' { '3' } else { c })
+        .collect();
+    assert_ne!(edited, text, "the edit changes the content");
+    assert_eq!(edited.len(), text.len(), "and keeps the size");
+    fs::write(&util, &edited).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&util)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let third = lock_in_home(home.path(), &venv.root, &flags);
+    assert_eq!(third.code, 1, "{}", show(&third.out));
+    assert_eq!(third.of_kind("unproven"), names_set(&["demo-core"]));
+    assert!(third.reasons("demo-core").contains("demo_core/util.py"));
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk_files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
 // ---------------------------------------------------------------------------------------------
 // 8. Wheels installed from a path
 

@@ -9,6 +9,7 @@
 //! the inventory) and never stops the rest of the environment from being read.
 
 pub mod imports;
+pub mod known;
 pub mod metadata;
 pub mod record;
 mod scan;

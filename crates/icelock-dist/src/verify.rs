@@ -2,16 +2,19 @@
 //!
 //! Every hashed RECORD row is resolved inside the distribution's prefix (a row that points out of
 //! it, directly, absolutely or through a symlink, is reported and never opened), then streamed
-//! through its hash; all files of all distributions are hashed in parallel.
+//! through its hash; all files of all distributions are hashed in parallel. `lock` may skip the
+//! hashing of files [`KnownFiles`] shows unchanged since they last matched; `check` never does.
 
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::time::SystemTime;
 
 use rayon::prelude::*;
 use sha2::Digest;
 
 use crate::InstalledDist;
+use crate::known::{Cutoff, KnownFiles, Match, Stat};
 use crate::record::RecordEntry;
 use icelock_env::safe_fs::open_no_follow;
 
@@ -60,14 +63,52 @@ impl FileProblem {
 /// The outcome for one distribution.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Integrity {
-    /// Hashed rows whose file was read and matched.
+    /// Hashed rows whose file matched: read now, or known unchanged since it last did.
     pub files_ok: usize,
+    /// Bytes actually read: a file `KnownFiles` showed unchanged counts in `files_ok` only.
     pub bytes_hashed: u64,
     pub problems: Vec<FileProblem>,
 }
 
-/// Verifies every distribution's RECORD; the result is in the order of `dists`.
+/// Verifies every distribution's RECORD, hashing every file; the result is in the order of
+/// `dists`.
 pub fn verify_all(dists: &[InstalledDist]) -> Vec<Integrity> {
+    run(dists, None).0
+}
+
+/// Verifies every distribution's RECORD as [`verify_all`] does, except that a file `known` shows
+/// unchanged since it matched the same RECORD digest is taken as matching without being read.
+///
+/// Also returns what to remember for the next run: every file that matched, except those changed
+/// too recently to be trusted later. Files no longer listed, or no longer matching, drop out.
+pub fn verify_all_with(
+    dists: &[InstalledDist],
+    known: &KnownFiles,
+) -> (Vec<Integrity>, KnownFiles) {
+    verify_all_started(dists, known, SystemTime::now())
+}
+
+/// [`verify_all_with`] with the moment verification started given, so that tests can have files
+/// written just now count as old.
+fn verify_all_started(
+    dists: &[InstalledDist],
+    known: &KnownFiles,
+    started: SystemTime,
+) -> (Vec<Integrity>, KnownFiles) {
+    run(dists, Some((known, Cutoff::for_run_started(started))))
+}
+
+/// A file that matched RECORD.
+struct Verified {
+    bytes_hashed: u64,
+    /// What to remember about it, when anything is.
+    known: Option<Match>,
+}
+
+fn run(
+    dists: &[InstalledDist],
+    cache: Option<(&KnownFiles, Cutoff)>,
+) -> (Vec<Integrity>, KnownFiles) {
     let jobs: Vec<(usize, &InstalledDist, &RecordEntry)> = dists
         .iter()
         .enumerate()
@@ -95,21 +136,25 @@ pub fn verify_all(dists: &[InstalledDist]) -> Vec<Integrity> {
             (f, real)
         })
         .collect();
-    let outcomes: Vec<(usize, Result<u64, FileProblem>)> = jobs
+    let outcomes: Vec<(usize, Result<Verified, FileProblem>)> = jobs
         .par_iter()
         .map(|(i, dist, entry)| {
             (
                 *i,
-                verify_entry(&dist.site_dir, &dist.prefix, entry, &real_folders),
+                verify_entry(&dist.site_dir, &dist.prefix, entry, &real_folders, cache),
             )
         })
         .collect();
     let mut results = vec![Integrity::default(); dists.len()];
+    let mut remembered = KnownFiles::with_capacity(if cache.is_some() { jobs.len() } else { 0 });
     for (i, outcome) in outcomes {
         match outcome {
-            Ok(bytes) => {
+            Ok(verified) => {
                 results[i].files_ok += 1;
-                results[i].bytes_hashed += bytes;
+                results[i].bytes_hashed += verified.bytes_hashed;
+                if let Some(entry) = verified.known {
+                    remembered.insert(entry);
+                }
             }
             Err(problem) => results[i].problems.push(problem),
         }
@@ -117,7 +162,7 @@ pub fn verify_all(dists: &[InstalledDist]) -> Vec<Integrity> {
     for r in &mut results {
         r.problems.sort_by(|a, b| a.path().cmp(b.path()));
     }
-    results
+    (results, remembered)
 }
 
 /// Resolves a RECORD path against `site` without touching the file system, refusing any result
@@ -153,7 +198,8 @@ fn verify_entry(
     prefix: &Path,
     entry: &RecordEntry,
     real_folders: &HashMap<PathBuf, Option<PathBuf>>,
-) -> Result<u64, FileProblem> {
+    cache: Option<(&KnownFiles, Cutoff)>,
+) -> Result<Verified, FileProblem> {
     let path = entry.path.clone();
     let resolved = resolve_inside(site, prefix, &entry.path).map_err(|resolved| {
         FileProblem::OutsideEnvironment {
@@ -218,7 +264,10 @@ fn verify_entry(
         });
     }
     let Some(expected) = &entry.hash else {
-        return Ok(0);
+        return Ok(Verified {
+            bytes_hashed: 0,
+            known: None,
+        });
     };
     // A different size settles it without reading a byte.
     if let Some(expected_size) = entry.size
@@ -228,6 +277,17 @@ fn verify_entry(
             path,
             expected: expected_size,
             actual: meta.len(),
+        });
+    }
+    // The stat from the handle about to be read: a change made while it is read gives the file a
+    // later ctime than the one remembered, so the next run reads it again.
+    let cache = cache.and_then(|(known, cutoff)| Some((known, cutoff, Stat::of(&meta)?)));
+    if let Some((known, _, stat)) = cache
+        && known.unchanged(&real, &stat, expected)
+    {
+        return Ok(Verified {
+            bytes_hashed: 0,
+            known: Match::new(real, stat, expected),
         });
     }
     let (actual, size) = match expected.algorithm.as_str() {
@@ -262,7 +322,12 @@ fn verify_entry(
             actual: size,
         });
     }
-    Ok(size)
+    Ok(Verified {
+        bytes_hashed: size,
+        known: cache
+            .filter(|(_, cutoff, stat)| cutoff.admits(stat))
+            .and_then(|(_, _, stat)| Match::new(real, stat, expected)),
+    })
 }
 
 /// Whether opening failed because the final component is a symlink (`ELOOP` with O_NOFOLLOW).
@@ -330,5 +395,169 @@ mod tests {
             resolve_inside(site, prefix, "pkg/./a.py"),
             Ok(PathBuf::from("/venv/lib/python3.11/site-packages/pkg/a.py"))
         );
+    }
+
+    /// Verification against known files; only unix has the stat fields they are keyed by.
+    #[cfg(unix)]
+    mod known_files {
+        use super::*;
+        use crate::record::RecordHash;
+        use crate::{DistFormat, PyodideFiles, Source};
+        use std::str::FromStr;
+        use std::time::Duration;
+
+        /// An environment in `root` with one distribution that installed `pkg/mod.py`.
+        fn one_file_dist(root: &Path, content: &[u8]) -> InstalledDist {
+            let prefix = std::fs::canonicalize(root).unwrap();
+            let site = prefix.join("site-packages");
+            std::fs::create_dir_all(site.join("pkg")).unwrap();
+            std::fs::write(site.join("pkg/mod.py"), content).unwrap();
+            make_old(&site.join("pkg/mod.py"));
+            InstalledDist {
+                name: uv_normalize::PackageName::from_str("pkg").unwrap(),
+                display_name: "pkg".into(),
+                version: uv_pep440::Version::from_str("1.0").unwrap(),
+                format: DistFormat::DistInfo,
+                location: site.join("pkg-1.0.dist-info"),
+                site_dir: site,
+                prefix,
+                metadata: None,
+                metadata_sha256: None,
+                wheel: None,
+                record: Some(vec![RecordEntry {
+                    path: "pkg/mod.py".into(),
+                    hash: Some(RecordHash {
+                        algorithm: "sha256".into(),
+                        digest: sha2::Sha256::digest(content).to_vec(),
+                    }),
+                    size: Some(content.len() as u64),
+                }]),
+                installer: None,
+                requested: false,
+                source: Source::Index,
+                pyodide_files: PyodideFiles::default(),
+                built_by_uv: false,
+                provenance: None,
+                imports: vec![],
+                problems: vec![],
+            }
+        }
+
+        fn make_old(path: &Path) {
+            let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+
+        /// A start of verification late enough that a file written now is not racily clean (its
+        /// ctime, which a test cannot set, is now).
+        fn later() -> SystemTime {
+            SystemTime::now() + Duration::from_secs(60)
+        }
+
+        #[test]
+        fn an_unchanged_file_is_not_hashed_again() {
+            let tmp = tempfile::tempdir().unwrap();
+            let dists = [one_file_dist(tmp.path(), b"print('hello')\n")];
+            let (first, known) = verify_all_started(&dists, &KnownFiles::new(), later());
+            assert_eq!(first[0].files_ok, 1);
+            assert_eq!(first[0].bytes_hashed, 15);
+            assert_eq!(known.len(), 1);
+
+            // Through the file, as the next `lock` would.
+            let file = tmp.path().join("known");
+            known.save(&file);
+            let loaded = KnownFiles::load(&file);
+            let (second, again) = verify_all_started(&dists, &loaded, later());
+            assert_eq!(second[0].files_ok, 1);
+            assert_eq!(second[0].bytes_hashed, 0);
+            assert!(second[0].problems.is_empty());
+            assert_eq!(again, known);
+
+            // `check` reads every file whatever is known.
+            assert_eq!(verify_all(&dists)[0].bytes_hashed, 15);
+        }
+
+        #[test]
+        fn a_file_changed_just_before_the_run_is_not_remembered() {
+            let tmp = tempfile::tempdir().unwrap();
+            let dists = [one_file_dist(tmp.path(), b"x = 1\n")];
+            // Its ctime is now, however old its mtime.
+            let (outcome, known) = verify_all_with(&dists, &KnownFiles::new());
+            assert_eq!(outcome[0].files_ok, 1);
+            assert!(known.is_empty());
+        }
+
+        #[test]
+        fn a_same_size_change_is_found() {
+            let tmp = tempfile::tempdir().unwrap();
+            let dists = [one_file_dist(tmp.path(), b"x = 1\n")];
+            let (_, known) = verify_all_started(&dists, &KnownFiles::new(), later());
+            assert_eq!(known.len(), 1);
+            let path = dists[0].site_dir.join("pkg/mod.py");
+
+            std::fs::write(&path, b"x = 2\n").unwrap();
+            let (outcome, after) = verify_all_started(&dists, &known, later());
+            assert!(matches!(
+                outcome[0].problems[..],
+                [FileProblem::Modified { .. }]
+            ));
+            assert_eq!(outcome[0].files_ok, 0);
+            assert!(after.is_empty());
+        }
+
+        #[test]
+        fn a_change_with_the_mtime_put_back_is_found() {
+            let tmp = tempfile::tempdir().unwrap();
+            let dists = [one_file_dist(tmp.path(), b"x = 1\n")];
+            let (_, known) = verify_all_started(&dists, &KnownFiles::new(), later());
+            let path = dists[0].site_dir.join("pkg/mod.py");
+
+            // Past the file system's clock tick, so the change gets a later ctime, as every change
+            // made after a run started does.
+            std::thread::sleep(Duration::from_millis(50));
+            std::fs::write(&path, b"x = 2\n").unwrap();
+            make_old(&path);
+            let (outcome, _) = verify_all_started(&dists, &known, later());
+            assert!(matches!(
+                outcome[0].problems[..],
+                [FileProblem::Modified { .. }]
+            ));
+        }
+
+        fn record_hash(dist: &mut InstalledDist) -> &mut RecordHash {
+            dist.record.as_mut().unwrap()[0].hash.as_mut().unwrap()
+        }
+
+        #[test]
+        fn a_new_record_digest_is_checked_by_hashing() {
+            let tmp = tempfile::tempdir().unwrap();
+            let content = b"x = 1\n";
+            let mut dists = [one_file_dist(tmp.path(), content)];
+            let (_, known) = verify_all_started(&dists, &KnownFiles::new(), later());
+            assert_eq!(known.len(), 1);
+
+            record_hash(&mut dists[0]).digest[0] ^= 1;
+            let (outcome, after) = verify_all_started(&dists, &known, later());
+            assert!(matches!(
+                outcome[0].problems[..],
+                [FileProblem::Modified { .. }]
+            ));
+            assert!(after.is_empty());
+
+            *record_hash(&mut dists[0]) = RecordHash {
+                algorithm: "sha512".into(),
+                digest: sha2::Sha512::digest(content).to_vec(),
+            };
+            let (outcome, after) = verify_all_started(&dists, &known, later());
+            assert_eq!(outcome[0].files_ok, 1);
+            assert_eq!(outcome[0].bytes_hashed, content.len() as u64);
+            assert_eq!(after.len(), 1);
+            assert_ne!(after, known);
+        }
     }
 }

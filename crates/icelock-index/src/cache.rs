@@ -112,6 +112,16 @@ impl Cache {
         }
     }
 
+    /// Where the installed files of the environment at `root` that verified against RECORD are
+    /// remembered by their stat (see `icelock_dist::known`): one file per environment.
+    pub fn known_files_path(&self, root: &Path) -> PathBuf {
+        let key = Self::key(&root.to_string_lossy());
+        self.root
+            .join(VERSION)
+            .join("installed")
+            .join(format!("{key}.tsv"))
+    }
+
     fn facts_path(&self, wheel_sha256: &str) -> Option<PathBuf> {
         let valid = wheel_sha256.len() == 64 && wheel_sha256.chars().all(|c| c.is_ascii_hexdigit());
         valid.then(|| {
