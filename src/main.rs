@@ -117,7 +117,7 @@ struct LockArgs {
     /// The cache folder (default: the platform's cache folder, or $ICELOCK_CACHE_DIR).
     #[arg(long, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
-    /// Neither read nor write the cache.
+    /// Neither read nor write the cache: every page fetched, every installed file hashed.
     #[arg(long, conflicts_with = "cache_dir")]
     no_cache: bool,
     /// Log each request on stderr.
