@@ -195,6 +195,14 @@ enum AppError {
 }
 
 fn main() -> ExitCode {
+    // glibc gives each thread that allocates its own arena, and memory freed in one is not
+    // reused by another: with the hashing, scanning and network threads all allocating, that
+    // left a quarter of the peak RSS as fragmentation on a 300-distribution environment.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: called before any other thread exists; mallopt only sets an allocator parameter.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::List { format, env } => list(format, env),

@@ -98,6 +98,10 @@ fn verify_all_started(
     run(dists, Some((known, Cutoff::for_run_started(started))))
 }
 
+/// Files verified between two merges of their outcomes: large enough that the threads rarely
+/// wait for each other at a slice's end, small enough to bound what is held.
+const OUTCOMES_AT_ONCE: usize = 16 * 1024;
+
 /// A file that matched RECORD.
 struct Verified {
     bytes_hashed: u64,
@@ -122,13 +126,15 @@ fn run(
         .collect();
     // Symlinks are resolved once per folder, not once per file: thousands of files share a few
     // hundred folders, and resolving each path in full costs more than hashing it.
-    let mut folders: Vec<PathBuf> = jobs
-        .iter()
-        .filter_map(|(_, d, e)| resolve_inside(&d.site_dir, &d.prefix, &e.path).ok())
-        .filter_map(|p| p.parent().map(Path::to_path_buf))
-        .collect();
-    folders.sort();
-    folders.dedup();
+    let mut folders: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    for (_, d, e) in &jobs {
+        if let Ok(path) = resolve_inside(&d.site_dir, &d.prefix, &e.path)
+            && let Some(parent) = path.parent()
+            && !folders.contains(parent)
+        {
+            folders.insert(parent.to_path_buf());
+        }
+    }
     let real_folders: HashMap<PathBuf, Option<PathBuf>> = folders
         .into_par_iter()
         .map(|f| {
@@ -136,27 +142,31 @@ fn run(
             (f, real)
         })
         .collect();
-    let outcomes: Vec<(usize, Result<Verified, FileProblem>)> = jobs
-        .par_iter()
-        .map(|(i, dist, entry)| {
-            (
-                *i,
-                verify_entry(&dist.site_dir, &dist.prefix, entry, &real_folders, cache),
-            )
-        })
-        .collect();
     let mut results = vec![Integrity::default(); dists.len()];
     let mut remembered = KnownFiles::with_capacity(if cache.is_some() { jobs.len() } else { 0 });
-    for (i, outcome) in outcomes {
-        match outcome {
-            Ok(verified) => {
-                results[i].files_ok += 1;
-                results[i].bytes_hashed += verified.bytes_hashed;
-                if let Some(entry) = verified.known {
-                    remembered.insert(entry);
+    // In slices, so that only one slice's outcomes (each with the path and digest to remember)
+    // are held at a time, not a large environment's sixty thousand.
+    for slice in jobs.chunks(OUTCOMES_AT_ONCE) {
+        let outcomes: Vec<(usize, Result<Verified, FileProblem>)> = slice
+            .par_iter()
+            .map(|(i, dist, entry)| {
+                (
+                    *i,
+                    verify_entry(&dist.site_dir, &dist.prefix, entry, &real_folders, cache),
+                )
+            })
+            .collect();
+        for (i, outcome) in outcomes {
+            match outcome {
+                Ok(verified) => {
+                    results[i].files_ok += 1;
+                    results[i].bytes_hashed += verified.bytes_hashed;
+                    if let Some(entry) = verified.known {
+                        remembered.insert(entry);
+                    }
                 }
+                Err(problem) => results[i].problems.push(problem),
             }
-            Err(problem) => results[i].problems.push(problem),
         }
     }
     for r in &mut results {
