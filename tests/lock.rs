@@ -1583,6 +1583,61 @@ fn offline_with_a_warm_cache_proves_from_it() {
     }
 }
 
+/// A warm run revalidates each page with its ETag and proves from the cache on 304, with the
+/// same result; within a `max-age` the server granted it asks nothing at all; `no-cache` makes it
+/// ask every time.
+#[test]
+fn warm_runs_revalidate_pages_and_honour_max_age() {
+    let env = shared_full_env(Installer::Pip);
+    for (cache_control, asks_again) in [
+        (None, true),
+        (Some("max-age=600, public"), false),
+        (Some("no-cache"), true),
+    ] {
+        let mut flags = vec!["--etag"];
+        if let Some(value) = cache_control {
+            flags.extend(["--cache-control", value]);
+        }
+        let server = IndexServer::start(&served().dir, &flags);
+        let home = tempdir();
+        let url = server.simple_url();
+        let cold = lock_in_home(home.path(), &env.venv.root, &["--index-url", &url]);
+        all_proven(&cold);
+        server.clear_log();
+        let warm = lock_in_home(home.path(), &env.venv.root, &["--index-url", &url]);
+        all_proven(&warm);
+        for name in FULL_INDEX {
+            assert_eq!(
+                warm.pkg(name)["source"],
+                cold.pkg(name)["source"],
+                "{name}: the warm attribution is the cold one ({cache_control:?})"
+            );
+        }
+        let log = server.log();
+        let pages: Vec<&Value> = log
+            .iter()
+            .filter(|e| e["path"].as_str().unwrap().starts_with("/simple/"))
+            .collect();
+        if asks_again {
+            assert!(
+                !pages.is_empty(),
+                "{cache_control:?}: pages are revalidated"
+            );
+            for page in &pages {
+                assert_eq!(page["status"], 304, "{cache_control:?}: {page}");
+            }
+        } else {
+            assert_eq!(pages.len(), 0, "fresh pages are not asked for: {pages:?}");
+        }
+        // The proven wheels' facts come from the cache: no wheel or .metadata is read again.
+        let files: Vec<&Value> = log
+            .iter()
+            .filter(|e| e["path"].as_str().unwrap().starts_with("/files/"))
+            .collect();
+        assert_eq!(files, Vec::<&Value>::new(), "{cache_control:?}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // 13. Credentials
 

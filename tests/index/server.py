@@ -493,7 +493,7 @@ class Handler(BaseHTTPRequestHandler):
                 elif f["metadata_sha256"] and args.metadata == "bool":
                     entry["core-metadata"] = True
                 page["files"].append(entry)
-            return self.send(200, json.dumps(page).encode(), JSON_TYPE)
+            return self.page_answer(json.dumps(page).encode(), JSON_TYPE)
         links = []
         for f in files:
             attrs = ""
@@ -506,7 +506,23 @@ class Handler(BaseHTTPRequestHandler):
                 % (html.escape(f["filename"]), f["sha256"], attrs, html.escape(f["filename"]))
             )
         body = "<!DOCTYPE html><html><body>%s</body></html>" % "\n".join(links)
-        self.send(200, body.encode(), "text/html")
+        self.page_answer(body.encode(), "text/html")
+
+    def page_answer(self, body, content_type):
+        """A page, with an ETag (and 304 to a request that holds it) and the Cache-Control
+        given by --etag / --cache-control."""
+        args = self.index.args
+        headers = []
+        if args.etag:
+            tag = '"%s"' % hashlib.sha256(body).hexdigest()[:16]
+            headers.append(("ETag", tag))
+            if self.headers.get("If-None-Match") == tag:
+                if args.cache_control:
+                    headers.append(("Cache-Control", args.cache_control))
+                return self.send(304, b"", content_type, headers=headers)
+        if args.cache_control:
+            headers.append(("Cache-Control", args.cache_control))
+        return self.send(200, body, content_type, headers=headers)
 
     def file(self, name):
         args = self.index.args
@@ -587,6 +603,8 @@ def main():
     parser.add_argument("--redirect-to", default=None)
     parser.add_argument("--require-auth", default=None)
     parser.add_argument("--slow", type=float, default=0)
+    parser.add_argument("--etag", action="store_true")
+    parser.add_argument("--cache-control", default=None)
     parser.add_argument("--bind", default="127.0.0.1")
     parser.add_argument("--log", default=None)
     parser.add_argument("--only", default=None)

@@ -34,6 +34,10 @@ pub struct PageEntry {
     pub content_type: Option<String>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// Until when (seconds since the Unix epoch) the server said the page may be used without
+    /// asking again.
+    #[serde(default)]
+    pub fresh_until: Option<u64>,
     #[serde(skip)]
     pub body: Vec<u8>,
 }
@@ -172,6 +176,7 @@ mod tests {
                 content_type: Some("text/html".into()),
                 etag: Some("\"abc\"".into()),
                 last_modified: None,
+                fresh_until: None,
                 body: b"<html></html>".to_vec(),
             },
         );

@@ -110,6 +110,9 @@ pub struct Fetched {
     pub last_modified: Option<String>,
     /// The server answered 304 to a conditional request: the cached body stands.
     pub not_modified: bool,
+    /// How long the answer may be used without asking again (RFC 9111 `max-age` less `Age`);
+    /// `None` when the server gave none, or said `no-cache` / `no-store`.
+    pub fresh_for: Option<Duration>,
 }
 
 impl Fetched {
@@ -532,6 +535,10 @@ impl Client {
         };
         let etag = header_text(header::ETAG);
         let last_modified = header_text(header::LAST_MODIFIED);
+        let fresh_for = freshness(
+            header_text(header::CACHE_CONTROL).as_deref(),
+            header_text(header::AGE).as_deref(),
+        );
         if response.status() == StatusCode::NOT_MODIFIED {
             return Ok(Some(Fetched {
                 url: final_url,
@@ -542,6 +549,7 @@ impl Client {
                 etag,
                 last_modified,
                 not_modified: true,
+                fresh_for,
             }));
         }
         let content_type = response
@@ -580,6 +588,7 @@ impl Client {
             etag,
             last_modified,
             not_modified: false,
+            fresh_for,
         }))
     }
 
@@ -686,6 +695,28 @@ impl Client {
             tokio::time::sleep(retry_after.unwrap_or(backoff)).await;
         }
     }
+}
+
+/// The freshness lifetime a response grants (RFC 9111 §4.2.1, §5.1): `max-age` less the `Age`
+/// it has already spent in caches; none under `no-cache` or `no-store`. PyPI grants its pages
+/// ten minutes; without it, a cached page is revalidated on every run.
+fn freshness(cache_control: Option<&str>, age: Option<&str>) -> Option<Duration> {
+    let mut max_age = None;
+    for directive in cache_control?.split(',') {
+        let directive = directive.trim().to_ascii_lowercase();
+        if directive == "no-cache" || directive == "no-store" || directive.starts_with("no-cache=")
+        {
+            return None;
+        }
+        if let Some(value) = directive.strip_prefix("max-age=") {
+            max_age = value.trim_matches('"').parse::<u64>().ok();
+        }
+    }
+    let age = age.and_then(|a| a.trim().parse::<u64>().ok()).unwrap_or(0);
+    max_age
+        .and_then(|m| m.checked_sub(age))
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs)
 }
 
 fn percent_decode(text: &str) -> String {
@@ -810,6 +841,7 @@ fn read_file_url(
         etag: None,
         last_modified: None,
         not_modified: false,
+        fresh_for: None,
     }))
 }
 
@@ -844,6 +876,18 @@ mod tests {
         assert!(ok("http://intranet.test/simple/"));
         assert!(ok("https://anything.test/simple/"));
         assert!(!ok("http://elsewhere.test/simple/"));
+    }
+
+    #[test]
+    fn freshness_from_cache_control() {
+        let f = |cc: &str, age: Option<&str>| freshness(Some(cc), age).map(|d| d.as_secs());
+        assert_eq!(f("max-age=600, public", None), Some(600));
+        assert_eq!(f("public, max-age=600", Some("100")), Some(500));
+        assert_eq!(f("max-age=600", Some("700")), None);
+        assert_eq!(f("max-age=600, no-cache", None), None);
+        assert_eq!(f("no-store", None), None);
+        assert_eq!(f("public", None), None);
+        assert_eq!(freshness(None, None), None);
     }
 
     #[test]

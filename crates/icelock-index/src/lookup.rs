@@ -195,13 +195,25 @@ impl Indexes {
                 None => Err(FetchError::Offline { url: redact(url) }.into()),
             };
         }
+        let now = unix_now();
+        if let Some(entry) = &cached
+            && entry.fresh_until.is_some_and(|until| now < until)
+        {
+            return from_cache(entry).map(Some);
+        }
         let Some(fetched) = self.client.get_page(url, cached.as_ref()).await? else {
             return Ok(None);
         };
+        let fresh_until = fetched.fresh_for.map(|d| now + d.as_secs());
         if fetched.not_modified
-            && let Some(entry) = &cached
+            && let Some(mut entry) = cached
         {
-            return from_cache(entry).map(Some);
+            // A 304 may grant a new lifetime, which is kept for the next run.
+            if let (Some(cache), Some(_)) = (cache, fresh_until) {
+                entry.fresh_until = fresh_until;
+                cache.store_page(url, view, &entry);
+            }
+            return from_cache(&entry).map(Some);
         }
         let page = parse_page(&fetched, keep)?;
         if let Some(cache) = cache {
@@ -220,6 +232,7 @@ impl Indexes {
                     content_type: Some(crate::client::SIMPLE_JSON.to_string()),
                     etag: fetched.etag.clone(),
                     last_modified: fetched.last_modified.clone(),
+                    fresh_until,
                     body: simple::to_json(&public),
                 },
             );
@@ -353,6 +366,12 @@ impl Indexes {
         let total = self.client.total_size(url).await?;
         Ok(total)
     }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn parse_page(fetched: &Fetched, keep: &dyn Fn(&str) -> bool) -> Result<ProjectPage, LookupError> {
