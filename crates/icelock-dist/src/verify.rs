@@ -135,13 +135,16 @@ fn run(
             folders.insert(parent.to_path_buf());
         }
     }
-    let real_folders: HashMap<PathBuf, Option<PathBuf>> = folders
-        .into_par_iter()
-        .map(|f| {
-            let real = std::fs::canonicalize(&f).ok();
-            (f, real)
-        })
-        .collect();
+    let mut real_folders: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
+    let prefixes: std::collections::BTreeSet<&Path> =
+        dists.iter().map(|d| d.prefix.as_path()).collect();
+    for folder in &folders {
+        let prefix = prefixes
+            .iter()
+            .filter(|p| folder.starts_with(p))
+            .max_by_key(|p| p.as_os_str().len());
+        real_folder(folder, prefix.copied(), &mut real_folders);
+    }
     let mut results = vec![Integrity::default(); dists.len()];
     let mut remembered = KnownFiles::with_capacity(if cache.is_some() { jobs.len() } else { 0 });
     // In slices, so that only one slice's outcomes (each with the path and digest to remember)
@@ -173,6 +176,34 @@ fn run(
         r.problems.sort_by(|a, b| a.path().cmp(b.path()));
     }
     (results, remembered)
+}
+
+/// The real path of `folder` (symlinks resolved), or `None` when it does not exist, memoised in
+/// `memo` with every ancestor up to `prefix`: each folder then costs one `lstat` of its last
+/// component, where `canonicalize` reads every component of every folder again.
+fn real_folder(
+    folder: &Path,
+    prefix: Option<&Path>,
+    memo: &mut HashMap<PathBuf, Option<PathBuf>>,
+) -> Option<PathBuf> {
+    if let Some(known) = memo.get(folder) {
+        return known.clone();
+    }
+    let real = match (prefix, folder.parent(), folder.file_name()) {
+        (Some(prefix), Some(parent), Some(name)) if folder != prefix => {
+            real_folder(parent, Some(prefix), memo).and_then(|parent| {
+                let child = parent.join(name);
+                match std::fs::symlink_metadata(&child) {
+                    Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(&child).ok(),
+                    Ok(meta) if meta.is_dir() => Some(child),
+                    _ => None,
+                }
+            })
+        }
+        _ => std::fs::canonicalize(folder).ok(),
+    };
+    memo.insert(folder.to_path_buf(), real.clone());
+    real
 }
 
 /// Resolves a RECORD path against `site` without touching the file system, refusing any result
@@ -228,6 +259,20 @@ fn verify_entry(
         });
     }
     let mut real = real_folder.join(resolved.file_name().unwrap_or_default());
+    // A file remembered as verified needs one `lstat` (which never follows a final symlink, as
+    // the open below never does) to be known unchanged: no open, no read.
+    if let (Some((known, _)), Some(expected)) = (cache, &entry.hash)
+        && let Ok(meta) = std::fs::symlink_metadata(&real)
+        && meta.is_file()
+        && entry.size.is_none_or(|size| size == meta.len())
+        && let Some(stat) = Stat::of(&meta)
+        && known.unchanged(&real, &stat, expected)
+    {
+        return Ok(Verified {
+            bytes_hashed: 0,
+            known: Match::new(real, stat, expected),
+        });
+    }
     // One path walk per file: open without following a final symlink (it may point out of the
     // prefix) and without blocking (a named pipe would hang a plain open), then fstat the handle,
     // so only regular files are ever read.

@@ -223,8 +223,13 @@ impl Client {
             .connect_timeout(options.connect_timeout)
             .read_timeout(options.read_timeout)
             .timeout(options.timeout)
-            .pool_max_idle_per_host(options.concurrency);
-        if let Some(cert) = &options.cert {
+            .pool_max_idle_per_host(options.concurrency)
+            // Offline nothing is fetched over TLS: reading the system's trust store (a few
+            // hundred certificates) would be most of an offline run's start-up.
+            .tls_built_in_root_certs(!options.offline);
+        if let Some(cert) = &options.cert
+            && !options.offline
+        {
             let fail = |message: String| FetchError::File {
                 url: cert.display().to_string(),
                 message,
