@@ -1318,6 +1318,37 @@ fn editable_directory_and_vcs_sources() {
 // ---------------------------------------------------------------------------------------------
 // 10. --find-links folders with --no-index
 
+/// `--no-index` alone leaves nothing to search, and a find-links folder that does not exist is
+/// not silently skipped: each unproven dist's reasons say so.
+#[test]
+fn nothing_to_search_and_a_missing_find_links_folder_are_said() {
+    let env = shared_full_env(Installer::Pip);
+    let run = lock(&env.venv.root, &["--no-index"]);
+    assert_eq!(run.code, 1, "{}", show(&run.out));
+    assert_eq!(run.of_kind("unproven"), names_set(FULL_INDEX));
+    for name in FULL_INDEX {
+        let reasons = run.reasons(name);
+        assert!(
+            reasons.contains("no index or find-links location is configured"),
+            "{name}: {reasons}"
+        );
+    }
+    let tmp = tempdir();
+    let missing = tmp.path().join("no-such-folder");
+    let run = lock(
+        &env.venv.root,
+        &["--no-index", "--find-links", missing.to_str().unwrap()],
+    );
+    assert_eq!(run.code, 1, "{}", show(&run.out));
+    for name in FULL_INDEX {
+        let reasons = run.reasons(name);
+        assert!(
+            reasons.contains("no-such-folder") && reasons.contains("does not exist"),
+            "{name}: {reasons}"
+        );
+    }
+}
+
 #[test]
 fn find_links_folders() {
     for installer in [Installer::Pip, Installer::Uv] {

@@ -608,6 +608,11 @@ async fn from_index(
                     .unwrap_or_default(),
                 other_wheels.join(", ")
             ));
+        } else if indexes.searched().is_empty() {
+            reasons.push(format!(
+                "no index or find-links location is configured (--no-index without --find-links), so no wheel of {} {} can be looked up; name one with --find-links DIR or --index-url URL",
+                dist.name, dist.version
+            ));
         } else if files.errors.is_empty() {
             reasons.push(format!(
                 "no wheel of {} {} is on {searched}",

@@ -737,11 +737,15 @@ fn network(url: &Url, err: &reqwest::Error) -> FetchError {
     let mut first = true;
     while let Some(e) = source {
         let text = e.to_string();
-        if !first {
-            message.push_str(": ");
+        // Layers often repeat their cause's text ("…: Connection refused (os error 111)"):
+        // each piece is said once.
+        if !message.contains(&text) {
+            if !first {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
+            first = false;
         }
-        message.push_str(&text);
-        first = false;
         source = e.source();
     }
     let message = message.replace(url.as_str(), &redact(url));

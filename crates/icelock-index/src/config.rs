@@ -194,7 +194,8 @@ fn location(value: &str, origin: Origin, ctx: &Context) -> Result<Location, Conf
         }
     }
     let path = ctx.cwd.join(value);
-    let path = std::fs::canonicalize(&path).map_err(|_| bad())?;
+    // A path that does not exist stays as written: the lookup then says it does not exist.
+    let path = std::fs::canonicalize(&path).unwrap_or(path);
     let url = if path.is_dir() {
         Url::from_directory_path(&path)
     } else {
@@ -318,12 +319,9 @@ impl IndexConfig {
             );
         }
         for (link, origin) in links {
-            match location(&link, origin, ctx) {
-                Ok(loc) => push_unique(&mut config.find_links, loc),
-                // A find-links folder that does not exist offers nothing; pip skips it too.
-                Err(ConfigError::BadLocation { .. }) => {}
-                Err(other) => return Err(other),
-            }
+            // A folder that does not exist is kept (pip warns and skips it): the reasons of
+            // whatever is not proven then name it, rather than it vanishing unsaid.
+            push_unique(&mut config.find_links, location(&link, origin, ctx)?);
         }
 
         config.trusted_hosts = args.trusted_hosts.clone();
@@ -452,8 +450,9 @@ mod tests {
             ("PIP_FIND_LINKS", "wheels /does/not/exist"),
         ];
         let config = discover(&IndexArgs::default(), &vars, None, home.path());
-        assert_eq!(config.find_links.len(), 1);
+        assert_eq!(config.find_links.len(), 2);
         assert_eq!(config.find_links[0].url.scheme(), "file");
+        assert_eq!(config.find_links[1].url.path(), "/does/not/exist");
     }
 
     #[test]

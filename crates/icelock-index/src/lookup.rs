@@ -243,10 +243,18 @@ impl Indexes {
     async fn find_links_page(&self, url: &Url) -> Result<ProjectPage, LookupError> {
         if url.scheme() == "file"
             && let Ok(dir) = url.to_file_path()
-            && dir.is_dir()
-            && !dir.join("index.html").is_file()
         {
-            return Ok(list_folder(&dir));
+            // pip only warns about a find-links location that does not exist; said here as a
+            // lookup error, it reaches the reasons of whatever it might have proven.
+            if !dir.exists() {
+                return Err(LookupError::Wheel {
+                    url: redact(url),
+                    message: "the find-links location does not exist".into(),
+                });
+            }
+            if dir.is_dir() && !dir.join("index.html").is_file() {
+                return Ok(list_folder(&dir));
+            }
         }
         Ok(self
             .cached_page(url, "*", &|_| true)
