@@ -74,9 +74,8 @@ impl Inspection {
                     .map(KnownFiles::load)
                     .unwrap_or_default();
                 let (integrity, remembered) = verify::verify_all_with(self.dists(), &known);
-                if let Some(path) = &known_path
-                    && remembered != known
-                {
+                drop(known);
+                if let (Some(path), Some(remembered)) = (&known_path, remembered) {
                     remembered.save(path);
                 }
                 integrity

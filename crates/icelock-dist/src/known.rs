@@ -157,6 +157,13 @@ impl Algorithm {
     }
 }
 
+impl Stat {
+    /// The key a file is remembered under.
+    pub(crate) fn key(&self) -> (u64, u64) {
+        (self.dev, self.ino)
+    }
+}
+
 impl Match {
     /// `None` for a digest no file is ever verified with.
     pub(crate) fn new(path: PathBuf, stat: Stat, expected: &RecordHash) -> Option<Self> {
@@ -257,6 +264,49 @@ impl KnownFiles {
             text_end,
         };
         self.entries.insert((entry.stat.dev, entry.stat.ino), entry);
+    }
+
+    /// A new set: the entries of `old` under `reused`, then `fresh`. `None` when that is `old`
+    /// itself (every entry reused, nothing new), so a warm run neither copies nor saves it.
+    pub(crate) fn rebuilt(
+        old: &KnownFiles,
+        reused: &[(u64, u64)],
+        fresh: Vec<Match>,
+    ) -> Option<KnownFiles> {
+        if fresh.is_empty() && reused.len() == old.len() {
+            let mut keys = reused.to_vec();
+            keys.sort_unstable();
+            keys.dedup();
+            if keys.len() == old.len() {
+                return None;
+            }
+        }
+        let mut new = KnownFiles::with_capacity(reused.len() + fresh.len());
+        for key in reused {
+            if let Some(entry) = old.entries.get(key) {
+                let text = &old.text[entry.text_start as usize..entry.text_end as usize];
+                let start = new.text.len();
+                new.text.extend_from_slice(text);
+                let (Ok(text_start), Ok(text_end)) =
+                    (u32::try_from(start), u32::try_from(new.text.len()))
+                else {
+                    new.text.truncate(start);
+                    continue;
+                };
+                new.entries.insert(
+                    *key,
+                    Entry {
+                        text_start,
+                        text_end,
+                        ..*entry
+                    },
+                );
+            }
+        }
+        for found in fresh {
+            new.insert(found);
+        }
+        Some(new)
     }
 
     fn digest_and_path(&self, entry: &Entry) -> (&[u8], &[u8]) {

@@ -79,40 +79,53 @@ pub fn verify_all(dists: &[InstalledDist]) -> Vec<Integrity> {
 /// Verifies every distribution's RECORD as [`verify_all`] does, except that a file `known` shows
 /// unchanged since it matched the same RECORD digest is taken as matching without being read.
 ///
-/// Also returns what to remember for the next run: every file that matched, except those changed
-/// too recently to be trusted later. Files no longer listed, or no longer matching, drop out.
+/// Also returns what to remember for the next run, `None` when that is `known` unchanged: every
+/// file that matched, except those changed too recently to be trusted later. Files no longer
+/// listed, or no longer matching, drop out.
 pub fn verify_all_with(
     dists: &[InstalledDist],
     known: &KnownFiles,
-) -> (Vec<Integrity>, KnownFiles) {
-    verify_all_started(dists, known, SystemTime::now())
+) -> (Vec<Integrity>, Option<KnownFiles>) {
+    run(
+        dists,
+        Some((known, Cutoff::for_run_started(SystemTime::now()))),
+    )
 }
 
 /// [`verify_all_with`] with the moment verification started given, so that tests can have files
-/// written just now count as old.
+/// written just now count as old; what to remember is always returned in full.
+#[cfg(test)]
 fn verify_all_started(
     dists: &[InstalledDist],
     known: &KnownFiles,
     started: SystemTime,
 ) -> (Vec<Integrity>, KnownFiles) {
-    run(dists, Some((known, Cutoff::for_run_started(started))))
+    let (integrity, remembered) = run(dists, Some((known, Cutoff::for_run_started(started))));
+    (integrity, remembered.unwrap_or_else(|| known.clone()))
 }
 
 /// Files verified between two merges of their outcomes: large enough that the threads rarely
 /// wait for each other at a slice's end, small enough to bound what is held.
 const OUTCOMES_AT_ONCE: usize = 16 * 1024;
 
+/// What a verified file leaves to remember.
+enum Remember {
+    Nothing,
+    /// Unchanged since the run that remembered it: its entry is carried over.
+    Reused((u64, u64)),
+    Fresh(Match),
+}
+
 /// A file that matched RECORD.
 struct Verified {
     bytes_hashed: u64,
-    /// What to remember about it, when anything is.
-    known: Option<Match>,
+    known: Remember,
 }
 
 fn run(
     dists: &[InstalledDist],
     cache: Option<(&KnownFiles, Cutoff)>,
-) -> (Vec<Integrity>, KnownFiles) {
+) -> (Vec<Integrity>, Option<KnownFiles>) {
     let jobs: Vec<(usize, &InstalledDist, &RecordEntry)> = dists
         .iter()
         .enumerate()
@@ -146,7 +159,8 @@ fn run(
         real_folder(folder, prefix.copied(), &mut real_folders);
     }
     let mut results = vec![Integrity::default(); dists.len()];
-    let mut remembered = KnownFiles::with_capacity(if cache.is_some() { jobs.len() } else { 0 });
+    let mut reused: Vec<(u64, u64)> = Vec::new();
+    let mut fresh: Vec<Match> = Vec::new();
     // In slices, so that only one slice's outcomes (each with the path and digest to remember)
     // are held at a time, not a large environment's sixty thousand.
     for slice in jobs.chunks(OUTCOMES_AT_ONCE) {
@@ -164,8 +178,10 @@ fn run(
                 Ok(verified) => {
                     results[i].files_ok += 1;
                     results[i].bytes_hashed += verified.bytes_hashed;
-                    if let Some(entry) = verified.known {
-                        remembered.insert(entry);
+                    match verified.known {
+                        Remember::Nothing => {}
+                        Remember::Reused(key) => reused.push(key),
+                        Remember::Fresh(found) => fresh.push(found),
                     }
                 }
                 Err(problem) => results[i].problems.push(problem),
@@ -175,6 +191,7 @@ fn run(
     for r in &mut results {
         r.problems.sort_by(|a, b| a.path().cmp(b.path()));
     }
+    let remembered = cache.and_then(|(known, _)| KnownFiles::rebuilt(known, &reused, fresh));
     (results, remembered)
 }
 
@@ -270,7 +287,7 @@ fn verify_entry(
     {
         return Ok(Verified {
             bytes_hashed: 0,
-            known: Match::new(real, stat, expected),
+            known: Remember::Reused(stat.key()),
         });
     }
     // One path walk per file: open without following a final symlink (it may point out of the
@@ -321,7 +338,7 @@ fn verify_entry(
     let Some(expected) = &entry.hash else {
         return Ok(Verified {
             bytes_hashed: 0,
-            known: None,
+            known: Remember::Nothing,
         });
     };
     // A different size settles it without reading a byte.
@@ -342,7 +359,7 @@ fn verify_entry(
     {
         return Ok(Verified {
             bytes_hashed: 0,
-            known: Match::new(real, stat, expected),
+            known: Remember::Reused(stat.key()),
         });
     }
     let (actual, size) = match expected.algorithm.as_str() {
@@ -381,7 +398,8 @@ fn verify_entry(
         bytes_hashed: size,
         known: cache
             .filter(|(_, cutoff, stat)| cutoff.admits(stat))
-            .and_then(|(_, _, stat)| Match::new(real, stat, expected)),
+            .and_then(|(_, _, stat)| Match::new(real, stat, expected))
+            .map_or(Remember::Nothing, Remember::Fresh),
     })
 }
 
@@ -544,7 +562,7 @@ mod tests {
             // Its ctime is now, however old its mtime.
             let (outcome, known) = verify_all_with(&dists, &KnownFiles::new());
             assert_eq!(outcome[0].files_ok, 1);
-            assert!(known.is_empty());
+            assert!(known.is_none_or(|k| k.is_empty()));
         }
 
         #[test]
