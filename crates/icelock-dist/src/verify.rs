@@ -416,6 +416,9 @@ fn is_symlink_error(err: &std::io::Error, path: &Path) -> bool {
 /// Files at least this large are hashed through a memory map.
 const MMAP_THRESHOLD: u64 = 1024 * 1024;
 
+/// How much of a file is mapped at once (a multiple of every page size).
+const MMAP_WINDOW: u64 = 4 * 1024 * 1024;
+
 /// Hashes a file in fixed-size chunks through one buffer per thread: memory stays flat whatever
 /// the file's size, and no buffer is allocated (and zeroed) per file.
 fn stream_hash<D: Digest>(file: &mut std::fs::File, len: u64) -> std::io::Result<(Vec<u8>, u64)> {
@@ -430,9 +433,22 @@ fn stream_hash<D: Digest>(file: &mut std::fs::File, len: u64) -> std::io::Result
         // SAFETY: the map is read-only and dropped before returning; a file truncated under
         // us by another process would fault, which is the risk every mmap-based hasher takes
         // (ripgrep and b3sum too) and is confined to a concurrently modified environment.
-        let map = unsafe { memmap2::Mmap::map(&*file)? };
-        hasher.update(&map[..]);
-        return Ok((hasher.finalize().to_vec(), map.len() as u64));
+        // Mapped a window at a time: a mapped page counts in the process's resident memory
+        // until it is unmapped, and a whole 40 MB extension module per thread would be most
+        // of a run's peak.
+        let mut offset = 0;
+        while offset < len {
+            let window = (len - offset).min(MMAP_WINDOW);
+            let map = unsafe {
+                memmap2::MmapOptions::new()
+                    .offset(offset)
+                    .len(window as usize)
+                    .map(&*file)?
+            };
+            hasher.update(&map[..]);
+            offset += window;
+        }
+        return Ok((hasher.finalize().to_vec(), len));
     }
     BUFFER.with(|buf| {
         let mut buf = buf.borrow_mut();

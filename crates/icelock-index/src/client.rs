@@ -19,6 +19,7 @@ use crate::cache::{Cache, PageEntry};
 use crate::config::redact;
 
 const SIMPLE_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+const PAGES_AT_ONCE: usize = 16;
 pub(crate) const SIMPLE_JSON: &str = "application/vnd.pypi.simple.v1+json";
 
 /// Limits and switches of the client.
@@ -136,6 +137,8 @@ pub struct Client {
     http: reqwest::Client,
     options: Arc<ClientOptions>,
     limit: Arc<Semaphore>,
+    /// Pages in flight, within `limit`.
+    pages: Arc<Semaphore>,
     /// Credentials by `host[:port]`, from configured URLs and `.netrc`.
     credentials: Arc<HashMap<String, (String, Option<String>)>>,
     cache: Option<Cache>,
@@ -267,6 +270,9 @@ impl Client {
             http,
             cache: options.cache_dir.clone().map(Cache::new),
             limit: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            pages: Arc::new(Semaphore::new(
+                PAGES_AT_ONCE.min(options.concurrency.max(1)),
+            )),
             options: Arc::new(options),
             credentials: Arc::new(credentials),
             hosts: Arc::default(),
@@ -330,6 +336,14 @@ impl Client {
         url: &Url,
         cached: Option<&PageEntry>,
     ) -> Result<Option<Fetched>, FetchError> {
+        // Pages are the large answers (megabytes each for old, busy projects): fewer of them in
+        // flight bounds memory, and their own limit keeps them from queueing the small
+        // requests of proofs behind them.
+        let _page = self
+            .pages
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         self.get_with(
             url,
             Some(SIMPLE_ACCEPT),
@@ -776,7 +790,10 @@ async fn read_capped(
             limit: cap,
         });
     }
-    let mut body = Vec::new();
+    // Sized by Content-Length up front: grown by doubling, a body of megabytes would hold up to
+    // twice its size, fifty pages at a time. A length that lies costs only address space (pages
+    // of an allocation are not backed until written) and is bounded by `cap`.
+    let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
     while let Some(chunk) = response.chunk().await.map_err(|e| network(url, &e))? {
         if (body.len() + chunk.len()) as u64 > cap {
             return Err(FetchError::TooLarge {
