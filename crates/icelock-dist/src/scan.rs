@@ -136,14 +136,41 @@ fn read_capped(path: &Path, prefix: &Path) -> std::io::Result<Vec<u8>> {
     })
 }
 
+/// A metadata folder, resolved once for all the files read from it.
+struct Folder<'a> {
+    dir: &'a Path,
+    /// Its real path, when it resolves under the prefix.
+    real: Option<PathBuf>,
+}
+
+impl<'a> Folder<'a> {
+    fn new(dir: &'a Path, prefix: &Path) -> Self {
+        let real = std::fs::canonicalize(dir)
+            .ok()
+            .filter(|r| r.starts_with(prefix));
+        Self { dir, real }
+    }
+}
+
 /// A file in the metadata folder: `Ok(None)` when absent, `Err` (a problem) when unreadable.
 fn optional_file(
-    dir: &Path,
+    folder: &Folder<'_>,
     prefix: &Path,
     name: &str,
     problems: &mut Vec<DistProblem>,
 ) -> Option<Vec<u8>> {
-    match read_capped(&dir.join(name), prefix) {
+    use icelock_env::safe_fs::{SafeReadError, read_in_folder};
+    let read = match &folder.real {
+        Some(real) => {
+            read_in_folder(real, name, prefix, MAX_METADATA_FILE).map_err(|err| match err {
+                SafeReadError::NotFound => std::io::Error::from(std::io::ErrorKind::NotFound),
+                SafeReadError::Io(io) => io,
+                other => std::io::Error::other(other.to_string()),
+            })
+        }
+        None => read_capped(&folder.dir.join(name), prefix),
+    };
+    match read {
         Ok(bytes) => Some(bytes),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
         Err(err) => {
@@ -198,12 +225,13 @@ pub(crate) fn read_dist(
         (location.to_path_buf(), "METADATA")
     };
     let mut problems = Vec::new();
+    let folder = Folder::new(&dir, &prefix);
     let metadata_bytes = if metadata_name.is_empty() {
         read_capped(location, &prefix)
             .map_err(|e| scan_problem(format!("cannot be read: {e}")))
             .map(Some)?
     } else {
-        optional_file(&dir, &prefix, metadata_name, &mut problems)
+        optional_file(&folder, &prefix, metadata_name, &mut problems)
     };
     let shown_name = if metadata_name.is_empty() {
         location
@@ -255,12 +283,12 @@ pub(crate) fn read_dist(
             && meta.requires_dist.is_empty()
             && dir.is_dir()
             && location.is_dir()
-            && let Some(bytes) = optional_file(&dir, &prefix, "requires.txt", &mut problems)
+            && let Some(bytes) = optional_file(&folder, &prefix, "requires.txt", &mut problems)
         {
             meta.requires_dist = requires_txt(&String::from_utf8_lossy(&bytes), &mut problems);
         }
         let imports = if location.is_dir() {
-            optional_file(&dir, &prefix, "top_level.txt", &mut problems)
+            optional_file(&folder, &prefix, "top_level.txt", &mut problems)
                 .map(|b| {
                     let mut v: Vec<String> = String::from_utf8_lossy(&b)
                         .lines()
@@ -299,9 +327,9 @@ pub(crate) fn read_dist(
         });
     }
 
-    let wheel =
-        optional_file(&dir, &prefix, "WHEEL", &mut problems).map(|b| WheelInfo::parse(&text(&b)));
-    let record = match optional_file(&dir, &prefix, "RECORD", &mut problems) {
+    let wheel = optional_file(&folder, &prefix, "WHEEL", &mut problems)
+        .map(|b| WheelInfo::parse(&text(&b)));
+    let record = match optional_file(&folder, &prefix, "RECORD", &mut problems) {
         Some(bytes) => {
             let (entries, errors) = record::parse(&bytes);
             problems.extend(errors.into_iter().map(|e| DistProblem {
@@ -318,29 +346,30 @@ pub(crate) fn read_dist(
             None
         }
     };
-    let installer = optional_file(&dir, &prefix, "INSTALLER", &mut problems)
+    let installer = optional_file(&folder, &prefix, "INSTALLER", &mut problems)
         .map(|b| text(&b))
         .filter(|s| !s.is_empty());
     let requested = dir.join("REQUESTED").exists();
     let pyodide_files = PyodideFiles {
-        source: optional_file(&dir, &prefix, "PYODIDE_SOURCE", &mut problems).map(|b| text(&b)),
-        url: optional_file(&dir, &prefix, "PYODIDE_URL", &mut problems).map(|b| text(&b)),
-        sha256: optional_file(&dir, &prefix, "PYODIDE_SHA256", &mut problems).map(|b| text(&b)),
-        requires: optional_file(&dir, &prefix, "PYODIDE_REQUIRES", &mut problems)
+        source: optional_file(&folder, &prefix, "PYODIDE_SOURCE", &mut problems).map(|b| text(&b)),
+        url: optional_file(&folder, &prefix, "PYODIDE_URL", &mut problems).map(|b| text(&b)),
+        sha256: optional_file(&folder, &prefix, "PYODIDE_SHA256", &mut problems).map(|b| text(&b)),
+        requires: optional_file(&folder, &prefix, "PYODIDE_REQUIRES", &mut problems)
             .and_then(|b| serde_json::from_slice(&b).ok()),
     };
-    let direct_url = optional_file(&dir, &prefix, "direct_url.json", &mut problems).and_then(|b| {
-        DirectUrl::parse(&b)
-            .map_err(|e| {
-                problems.push(DistProblem {
-                    file: "direct_url.json".into(),
-                    message: format!("is not PEP 610: {e}"),
+    let direct_url =
+        optional_file(&folder, &prefix, "direct_url.json", &mut problems).and_then(|b| {
+            DirectUrl::parse(&b)
+                .map_err(|e| {
+                    problems.push(DistProblem {
+                        file: "direct_url.json".into(),
+                        message: format!("is not PEP 610: {e}"),
+                    })
                 })
-            })
-            .ok()
-    });
-    let provenance =
-        optional_file(&dir, &prefix, "provenance_url.json", &mut problems).and_then(|b| {
+                .ok()
+        });
+    let provenance = optional_file(&folder, &prefix, "provenance_url.json", &mut problems)
+        .and_then(|b| {
             Provenance::parse(&b)
                 .map_err(|e| {
                     problems.push(DistProblem {
