@@ -11,6 +11,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
 
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -24,6 +25,65 @@ const VERSION: &str = "v1";
 #[derive(Debug, Clone)]
 pub struct Cache {
     root: PathBuf,
+    /// Entries are written by one background thread: creating files (and, in a new cache,
+    /// folders) costs the file system more than the network costs a request, and written from
+    /// the async tasks it would stall them.
+    writer: Arc<Writer>,
+}
+
+/// A file to write: where, and what.
+type Job = (PathBuf, Vec<u8>);
+
+#[derive(Debug)]
+struct Writer {
+    queue: Mutex<Option<mpsc::Sender<Job>>>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Writer {
+    fn start() -> Self {
+        let (send, receive) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("icelock-cache".into())
+            .spawn(move || {
+                for (path, bytes) in receive {
+                    let _ = write_atomically(&path, &bytes);
+                }
+            })
+            .ok();
+        Self {
+            queue: Mutex::new(thread.as_ref().map(|_| send)),
+            thread: Mutex::new(thread),
+        }
+    }
+
+    fn write(&self, path: PathBuf, bytes: Vec<u8>) {
+        let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        match queue.as_ref() {
+            Some(send) => {
+                if let Err(mpsc::SendError((path, bytes))) = send.send((path, bytes)) {
+                    let _ = write_atomically(&path, &bytes);
+                }
+            }
+            // No thread (it could not start, or the cache was flushed): written here.
+            None => {
+                let _ = write_atomically(&path, &bytes);
+            }
+        }
+    }
+
+    fn flush(&self) {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(thread) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.flush();
+    }
 }
 
 /// A cached page.
@@ -75,7 +135,16 @@ impl Cache {
     }
 
     pub fn new(root: PathBuf) -> Self {
-        Self { root }
+        Self {
+            root,
+            writer: Arc::new(Writer::start()),
+        }
+    }
+
+    /// Waits until every entry stored so far is written (also done when the last clone is
+    /// dropped).
+    pub fn flush(&self) {
+        self.writer.flush();
     }
 
     pub fn root(&self) -> &Path {
@@ -86,33 +155,34 @@ impl Cache {
         hex::encode(sha2::Sha256::digest(text.as_bytes()))
     }
 
-    fn page_paths(&self, url: &Url, view: &str) -> (PathBuf, PathBuf) {
+    fn page_path(&self, url: &Url, view: &str) -> PathBuf {
         // Keyed by the redacted URL: two credentials for one index share the public pages, and
         // no secret ends up in a file name. `view` names the part of the page kept (one
         // version's files, or all).
         let key = Self::key(&format!("{}\n{view}", redact(url)));
-        let dir = self.root.join(VERSION).join("page-views").join(&key[..2]);
-        (
-            dir.join(format!("{key}.json")),
-            dir.join(format!("{key}.body")),
-        )
+        self.root
+            .join(VERSION)
+            .join("page-views")
+            .join(&key[..2])
+            .join(format!("{key}.page"))
     }
 
     /// The stored `view` of a page: its body is what the caller chose to keep of it.
     pub fn page(&self, url: &Url, view: &str) -> Option<PageEntry> {
-        let (meta, body) = self.page_paths(url, view);
-        let mut entry: PageEntry = serde_json::from_slice(&std::fs::read(meta).ok()?).ok()?;
-        entry.body = std::fs::read(body).ok()?;
+        // One file: the entry as one line of JSON, then the body.
+        let bytes = std::fs::read(self.page_path(url, view)).ok()?;
+        let newline = bytes.iter().position(|&b| b == b'\n')?;
+        let mut entry: PageEntry = serde_json::from_slice(&bytes[..newline]).ok()?;
+        entry.body = bytes[newline + 1..].to_vec();
         Some(entry)
     }
 
     /// Stores a page. Failures are ignored: a cache that cannot be written only costs speed.
     pub fn store_page(&self, url: &Url, view: &str, entry: &PageEntry) {
-        let (meta, body) = self.page_paths(url, view);
-        if let Ok(json) = serde_json::to_vec(entry) {
-            // Body first: a meta file always has its body.
-            let _ = write_atomically(&body, &entry.body);
-            let _ = write_atomically(&meta, &json);
+        if let Ok(mut bytes) = serde_json::to_vec(entry) {
+            bytes.push(b'\n');
+            bytes.extend_from_slice(&entry.body);
+            self.writer.write(self.page_path(url, view), bytes);
         }
     }
 
@@ -144,7 +214,7 @@ impl Cache {
 
     pub fn store_wheel_facts(&self, wheel_sha256: &str, facts: &WheelFacts) {
         if let (Some(path), Ok(json)) = (self.facts_path(wheel_sha256), serde_json::to_vec(facts)) {
-            let _ = write_atomically(&path, &json);
+            self.writer.write(path, json);
         }
     }
 }
@@ -180,6 +250,7 @@ mod tests {
                 body: b"<html></html>".to_vec(),
             },
         );
+        cache.flush();
         let back = cache.page(&url, "1.0").unwrap();
         assert!(cache.page(&url, "2.0").is_none());
         assert_eq!(back.body, b"<html></html>");
@@ -203,6 +274,7 @@ mod tests {
                 size: None,
             },
         );
+        cache.flush();
         assert_eq!(
             cache.wheel_facts(&sha).unwrap().metadata_sha256,
             "cd".repeat(32)

@@ -227,6 +227,7 @@ impl Client {
             .read_timeout(options.read_timeout)
             .timeout(options.timeout)
             .pool_max_idle_per_host(options.concurrency)
+            .http2_adaptive_window(true)
             // Offline nothing is fetched over TLS: reading the system's trust store (a few
             // hundred certificates) would be most of an offline run's start-up.
             .tls_built_in_root_certs(!options.offline);
@@ -594,7 +595,12 @@ impl Client {
         } else {
             (None, None)
         };
+        let status = response.status().as_u16();
         let body = read_capped(url, response, cap).await?;
+        if self.options.verbose {
+            // The answer's end, beside the request's start, gives each request's time in the log.
+            eprintln!("icelock: {status} {} ({} bytes)", redact(url), body.len());
+        }
         self.stats
             .bytes
             .fetch_add(body.len() as u64, Ordering::Relaxed);
