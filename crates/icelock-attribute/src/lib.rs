@@ -776,8 +776,8 @@ async fn prove(
     let mut proof = None;
     let mut members = None;
     let mut verified_size: Option<u64> = None;
-    // Whether the size was asked for already (and, if unconfirmed, is not asked again).
-    let mut size_asked = false;
+    // The server's answer about the file's size, when it was asked beside the `.metadata`.
+    let mut size_answer = None;
     if let Some(index_hash) = file.core_metadata.sha256() {
         if index_hash != installed_metadata {
             return Trial::Differs {
@@ -804,16 +804,7 @@ async fn prove(
                 return Trial::Differs { index_sha256: sha };
             }
             proof = Some(ProofKind::MetadataFile);
-            size_asked = size.is_some();
-            match (size, file.size) {
-                (Some(Ok(total)), Some(listed)) if total == listed => verified_size = Some(total),
-                (Some(Ok(total)), Some(listed)) => {
-                    return Trial::Failed(format!(
-                        "the index lists the file's size as {listed} bytes, but the server says it has {total}"
-                    ));
-                }
-                _ => {}
-            }
+            size_answer = size;
         }
     }
     if proof.is_none() || options.verify >= Verify::Record {
@@ -871,10 +862,13 @@ async fn prove(
     // A size is locked only once the server confirmed it: when the proof never touched the
     // wheel, one byte of it is asked for, whose answer carries the file's total size.
     if verified_size.is_none()
-        && !size_asked
         && let Some(listed_size) = file.size
     {
-        match indexes.client().total_size(&file.url).await {
+        let answer = match size_answer {
+            Some(answer) => answer,
+            None => indexes.client().total_size(&file.url).await,
+        };
+        match answer {
             Ok(total) if total == listed_size => verified_size = Some(total),
             Ok(total) => {
                 return Trial::Failed(format!(

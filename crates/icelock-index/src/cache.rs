@@ -34,47 +34,56 @@ pub struct Cache {
 /// A file to write: where, and what.
 type Job = (PathBuf, Vec<u8>);
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Writer {
-    queue: Mutex<Option<mpsc::Sender<Job>>>,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    state: Mutex<WriterState>,
+}
+
+#[derive(Debug, Default)]
+struct WriterState {
+    queue: Option<mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    /// After a flush, entries are written by the caller.
+    flushed: bool,
 }
 
 impl Writer {
-    fn start() -> Self {
-        let (send, receive) = mpsc::channel::<Job>();
-        let thread = std::thread::Builder::new()
-            .name("icelock-cache".into())
-            .spawn(move || {
-                for (path, bytes) in receive {
-                    let _ = write_atomically(&path, &bytes);
-                }
-            })
-            .ok();
-        Self {
-            queue: Mutex::new(thread.as_ref().map(|_| send)),
-            thread: Mutex::new(thread),
-        }
-    }
-
     fn write(&self, path: PathBuf, bytes: Vec<u8>) {
-        let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        match queue.as_ref() {
-            Some(send) => {
-                if let Err(mpsc::SendError((path, bytes))) = send.send((path, bytes)) {
-                    let _ = write_atomically(&path, &bytes);
-                }
-            }
-            // No thread (it could not start, or the cache was flushed): written here.
-            None => {
-                let _ = write_atomically(&path, &bytes);
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        // The thread starts with the first entry: a run that stores nothing starts none.
+        if state.queue.is_none() && !state.flushed {
+            let (send, receive) = mpsc::channel::<Job>();
+            let thread = std::thread::Builder::new()
+                .name("icelock-cache".into())
+                .spawn(move || {
+                    for (path, bytes) in receive {
+                        let _ = write_atomically(&path, &bytes);
+                    }
+                });
+            if let Ok(thread) = thread {
+                state.queue = Some(send);
+                state.thread = Some(thread);
             }
         }
+        let (path, bytes) = match &state.queue {
+            Some(send) => match send.send((path, bytes)) {
+                Ok(()) => return,
+                Err(mpsc::SendError(job)) => job,
+            },
+            None => (path, bytes),
+        };
+        drop(state);
+        let _ = write_atomically(&path, &bytes);
     }
 
     fn flush(&self) {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(thread) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        let thread = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            state.flushed = true;
+            state.queue = None;
+            state.thread.take()
+        };
+        if let Some(thread) = thread {
             let _ = thread.join();
         }
     }
@@ -137,7 +146,7 @@ impl Cache {
     pub fn new(root: PathBuf) -> Self {
         Self {
             root,
-            writer: Arc::new(Writer::start()),
+            writer: Arc::default(),
         }
     }
 
