@@ -422,8 +422,8 @@ fn lock_with_index(env: &Path, server: &IndexServer, flags: &[&str]) -> Run {
 // ---------------------------------------------------------------------------------------------
 // Assertions
 
-/// Every index-kind package in `names` came from `server` with `proof`, and its artifact is
-/// the served file, byte for byte.
+/// Every index-kind package in `names` came from `server` with `proof` (alternatives split by
+/// `|`), and its artifact is the served file, byte for byte.
 fn assert_index_artifacts(run: &Run, names: &[&str], server: &IndexServer, proof: &str) {
     let pkgs = run.pkgs();
     let mut wrong = Vec::new();
@@ -440,7 +440,7 @@ fn assert_index_artifacts(run: &Run, names: &[&str], server: &IndexServer, proof
         let (filename, file) = served().wheel(name, version);
         let want_url = format!("{}/files/{filename}", server.origin());
         let checks = [
-            ("proof", s["proof"] == proof),
+            ("proof", proof.split('|').any(|p| s["proof"] == p)),
             ("filename", s["filename"] == filename),
             ("url", s["url"] == want_url.as_str()),
             ("sha256", s["sha256"] == file.sha256.as_str()),
@@ -737,6 +737,114 @@ fn no_pep658_full_env() {
         assert_index_artifacts(&run, FULL_INDEX, &server, "wheel-metadata");
         assert_no_whole_wheel_gets(&server.log());
     }
+}
+
+/// An index that declares no PEP 658 may still serve `.metadata` files (the mirror these
+/// machines reach does, for about half the wheels): they are asked for, and prove.
+#[test]
+fn undeclared_metadata_files_are_asked_for() {
+    let env = shared_full_env(Installer::Pip);
+    let server = IndexServer::start(&served().dir, &["--metadata", "undeclared"]);
+    let run = lock_with_index(&env.venv.root, &server, &[]);
+    all_proven(&run);
+    // A `.metadata` slower than the hedge lets the wheel's own METADATA prove instead; both
+    // are proofs of the same bytes.
+    assert_index_artifacts(&run, FULL_INDEX, &server, "metadata-file|wheel-metadata");
+    let log = server.log();
+    let mut by_file = 0;
+    for name in FULL_INDEX {
+        let p = run.pkg(name);
+        let (filename, _) = served().wheel(name, p["version"].as_str().unwrap());
+        let path = format!("/files/{filename}.metadata");
+        assert!(
+            log.iter()
+                .any(|e| e["path"] == path.as_str() && e["status"] == 200),
+            "{name}: the undeclared {path} was not asked for: {:#?}",
+            log_paths(&log)
+        );
+        by_file += usize::from(p["source"]["proof"] == "metadata-file");
+    }
+    assert!(
+        by_file > 0,
+        "no package was proven by the `.metadata` the index served\n{}",
+        show(&run.out)
+    );
+    assert_no_whole_wheel_gets(&log);
+}
+
+/// A speculative `.metadata` that is slow to answer (an index that looks upstream before it
+/// says 404) does not hold the proof up: the wheel's METADATA is read through ranges beside
+/// it, and proves first. Were the `.metadata` waited for, each would be served after 30 s and
+/// prove by itself.
+#[test]
+fn slow_speculative_metadata_is_hedged_by_ranges() {
+    let env = shared_full_env(Installer::Uv);
+    let server = IndexServer::start(
+        &served().dir,
+        &[
+            "--metadata",
+            "undeclared",
+            "--slow",
+            "30",
+            "--only",
+            r"\.metadata$",
+        ],
+    );
+    let run = lock_with_index(&env.venv.root, &server, &[]);
+    all_proven(&run);
+    assert_index_artifacts(&run, FULL_INDEX, &server, "wheel-metadata");
+    let log = server.log();
+    for name in FULL_INDEX {
+        let (filename, _) = served().wheel(name, run.pkg(name)["version"].as_str().unwrap());
+        assert!(
+            wheel_requests(&log, filename)
+                .iter()
+                .any(|r| r["status"] == 206 && r["range"] != "bytes=0-0"),
+            "{filename}: no range read of the wheel: {:#?}",
+            log_paths(&log)
+        );
+    }
+    assert!(
+        !log.iter()
+            .any(|e| e["path"].as_str().is_some_and(|p| p.ends_with(".metadata"))),
+        "a .metadata was answered before the lock finished, so it was waited for: {:#?}",
+        log_paths(&log)
+    );
+    assert_no_whole_wheel_gets(&log);
+}
+
+/// A `.metadata` the page declares is waited for, however slow: no range read of the wheel
+/// is spent beside it (only the one-byte size probe).
+#[test]
+fn declared_metadata_is_waited_for() {
+    let env = shared_full_env(Installer::Pip);
+    let server = IndexServer::start(
+        &served().dir,
+        &[
+            "--metadata",
+            "bool",
+            "--slow",
+            "0.3",
+            "--only",
+            r"\.metadata$",
+        ],
+    );
+    let run = lock_with_index(&env.venv.root, &server, &[]);
+    all_proven(&run);
+    assert_index_artifacts(&run, FULL_INDEX, &server, "metadata-file");
+    let log = server.log();
+    let ranges: Vec<&Value> = log
+        .iter()
+        .filter(|e| {
+            e["path"].as_str().is_some_and(|p| p.starts_with("/files/"))
+                && !e["range"].is_null()
+                && e["range"] != "bytes=0-0"
+        })
+        .collect();
+    assert!(
+        ranges.is_empty(),
+        "wheels read beside declared .metadata files: {ranges:#?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,8 +9,11 @@ Serves the wheels and sdists of one folder as a simple repository:
 
 Behaviour is chosen by flags, so one test can stand up an index the way it needs:
 
-  --metadata {hash,bool,none}   core-metadata with its sha256 (real PyPI), `true` without a
-                                hash, or no PEP 658 at all (the mirror these machines reach)
+  --metadata {hash,bool,none,undeclared}
+                                core-metadata with its sha256 (real PyPI), `true` without a
+                                hash, no PEP 658 at all, or none declared on the pages but the
+                                `.metadata` files served anyway (the mirror these machines reach
+                                serves them for about half the wheels)
   --format {both,json,html}     which page forms are offered
   --no-range                    ignore Range and answer 200 with the whole file
   --fail-first N                answer 500 to the first N requests of each path
@@ -594,7 +597,7 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder")
-    parser.add_argument("--metadata", choices=["hash", "bool", "none"], default="hash")
+    parser.add_argument("--metadata", choices=["hash", "bool", "none", "undeclared"], default="hash")
     parser.add_argument("--format", choices=["both", "json", "html"], default="both")
     parser.add_argument("--no-range", action="store_true")
     parser.add_argument("--fail-first", type=int, default=0)

@@ -26,7 +26,9 @@ use icelock_dist::{InstalledDist, Source};
 use icelock_env::Environment;
 use icelock_index::lookup::{project_of, version_of};
 use icelock_index::wheel_name::tag_set;
-use icelock_index::{Indexes, ListedFile, ProjectFiles, WheelName};
+use icelock_index::{
+    FetchError, IndexFile, Indexes, ListedFile, LookupError, ProjectFiles, WheelMembers, WheelName,
+};
 use serde::Serialize;
 use tokio::sync::OnceCell;
 use uv_normalize::PackageName;
@@ -702,6 +704,94 @@ async fn from_index(
     Attributed::unproven_with_sdist(reasons, if differs.is_empty() { None } else { sdist })
 }
 
+/// How a METADATA hash was reached when a `.metadata` file was worth asking for.
+enum Route {
+    MetadataFile(Vec<u8>),
+    /// The hedge won, or the `.metadata` was missing and the hedge had already started.
+    Tail(Result<WheelMembers, LookupError>),
+    /// No `.metadata`, and no hedge started: the caller reads the wheel.
+    Neither,
+}
+
+/// A speculative `.metadata` waits this many of the size probe's round trips (and at least
+/// `HEDGE_FLOOR`) before the wheel's tail is asked for beside it. Some indexes take far longer
+/// to say 404 for a `.metadata` they do not have (an upstream lookup, 150 ms on the mirror
+/// measured in BENCHMARKS.md) than to serve one they have (a round trip).
+const HEDGE_ROUND_TRIPS: u32 = 2;
+const HEDGE_FLOOR: std::time::Duration = std::time::Duration::from_millis(25);
+/// The wait when no probe timed a round trip (no size was listed to confirm).
+const HEDGE_BLIND: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Asks for the `.metadata` file and, with `probe`, the wheel's size beside it. A declared
+/// `.metadata` is waited for. A speculative one that is slow to answer is hedged: the wheel's
+/// METADATA and RECORD are read through ranges at the same time, and whichever proves first
+/// is kept (the other request is dropped). Returns the route and the size probe's answer.
+async fn metadata_or_tail(
+    indexes: &Indexes,
+    file: &IndexFile,
+    wanted: &[String],
+    speculative: bool,
+    probe: bool,
+) -> (Route, Option<Result<u64, FetchError>>) {
+    let started = std::time::Instant::now();
+    let metadata = indexes.metadata_file(file);
+    let size = async {
+        if probe {
+            Some(indexes.client().total_size(&file.url).await)
+        } else {
+            None
+        }
+    };
+    tokio::pin!(metadata, size);
+    let mut metadata_answer = None;
+    let mut size_answer = None;
+    tokio::select! {
+        m = &mut metadata => metadata_answer = Some(m),
+        s = &mut size => size_answer = Some(s),
+    }
+    if metadata_answer.is_none() {
+        if speculative {
+            let wait = match &size_answer {
+                Some(Some(_)) => (started.elapsed() * HEDGE_ROUND_TRIPS).max(HEDGE_FLOOR),
+                _ => HEDGE_BLIND,
+            };
+            if let Ok(m) = tokio::time::timeout(wait, &mut metadata).await {
+                metadata_answer = Some(m);
+            }
+        } else {
+            metadata_answer = Some(metadata.as_mut().await);
+        }
+    }
+    let route = match metadata_answer {
+        Some(Ok(Some(bytes))) => Route::MetadataFile(bytes),
+        Some(_) => Route::Neither,
+        None => {
+            let tail = indexes.wheel_members(file, wanted);
+            tokio::pin!(tail);
+            tokio::select! {
+                m = &mut metadata => match m {
+                    Ok(Some(bytes)) => Route::MetadataFile(bytes),
+                    _ => Route::Tail(tail.await),
+                },
+                t = &mut tail => match t {
+                    Ok(read) => Route::Tail(Ok(read)),
+                    // A server without ranges may still serve the `.metadata`.
+                    Err(err) => match metadata.await {
+                        Ok(Some(bytes)) => Route::MetadataFile(bytes),
+                        _ => Route::Tail(Err(err)),
+                    },
+                },
+            }
+        }
+    };
+    let size = match (size_answer, &route) {
+        (Some(answer), _) => answer,
+        (None, Route::MetadataFile(_)) => size.await,
+        (None, _) => None,
+    };
+    (route, size)
+}
+
 fn built_locally_hint(
     dist: &InstalledDist,
     sdist: Option<&ListedFile>,
@@ -774,7 +864,7 @@ async fn prove(
 
     // Step 1: the METADATA hash, by the cheapest route the index offers.
     let mut proof = None;
-    let mut members = None;
+    let mut members: Option<Result<WheelMembers, LookupError>> = None;
     let mut verified_size: Option<u64> = None;
     // The server's answer about the file's size, when it was asked beside the `.metadata`.
     let mut size_answer = None;
@@ -786,30 +876,31 @@ async fn prove(
         }
         proof = Some(ProofKind::CoreMetadataHash);
     }
-    if proof.is_none() && (speculate || file.core_metadata.is_available()) {
-        // The size is confirmed at the same time (one byte of the wheel): the answers are
-        // independent, so neither waits for the other.
-        let confirm_size = async {
-            match file.size {
-                Some(_) if options.verify == Verify::Metadata => {
-                    Some(indexes.client().total_size(&file.url).await)
+    let need_members = options.verify >= Verify::Record;
+    let wanted = vec![metadata_member.clone(), record_member.clone()];
+    if proof.is_none() && !need_members && (speculate || file.core_metadata.is_available()) {
+        // The size probe (one byte of the wheel, whose answer carries its total size) is
+        // only asked when a size is listed to confirm; it also times the round trip.
+        let probe = file.size.is_some() && options.verify == Verify::Metadata;
+        let (route, size) = metadata_or_tail(indexes, file, &wanted, speculate, probe).await;
+        match route {
+            Route::MetadataFile(bytes) => {
+                let sha = sha256_hex(&bytes);
+                if sha != installed_metadata {
+                    return Trial::Differs { index_sha256: sha };
                 }
-                _ => None,
+                proof = Some(ProofKind::MetadataFile);
+                size_answer = size;
             }
-        };
-        let (metadata, size) = tokio::join!(indexes.metadata_file(file), confirm_size);
-        if let Ok(Some(bytes)) = metadata {
-            let sha = sha256_hex(&bytes);
-            if sha != installed_metadata {
-                return Trial::Differs { index_sha256: sha };
-            }
-            proof = Some(ProofKind::MetadataFile);
-            size_answer = size;
+            Route::Tail(read) => members = Some(read),
+            Route::Neither => {}
         }
     }
-    if proof.is_none() || options.verify >= Verify::Record {
-        let wanted = vec![metadata_member.clone(), record_member.clone()];
-        match indexes.wheel_members(file, &wanted).await {
+    if members.is_none() && (proof.is_none() || need_members) {
+        members = Some(indexes.wheel_members(file, &wanted).await);
+    }
+    if let Some(read) = members.take() {
+        match read {
             Ok(read) => {
                 let Some(metadata) = read.members.get(&metadata_member) else {
                     return Trial::Failed(format!("the wheel has no {metadata_member}"));
@@ -820,13 +911,16 @@ async fn prove(
                 }
                 proof.get_or_insert(ProofKind::WheelMetadata);
                 verified_size = Some(read.size);
-                members = Some(read);
+                members = Some(Ok(read));
             }
             Err(err) => return Trial::Failed(err.to_string()),
         }
     }
     if options.verify >= Verify::Record {
-        let Some(wheel_record) = members.as_ref().and_then(|m| m.members.get(&record_member))
+        let Some(wheel_record) = members
+            .as_ref()
+            .and_then(|m| m.as_ref().ok())
+            .and_then(|m| m.members.get(&record_member))
         else {
             return Trial::Failed(format!("the wheel has no {record_member}"));
         };

@@ -147,6 +147,8 @@ pub struct Client {
     /// opening its own and paying for a TLS handshake.
     hosts: Arc<std::sync::Mutex<HashMap<String, Arc<HostGate>>>>,
     pub stats: Arc<Stats>,
+    /// When the client was made: `-v` lines carry the time since, so a log is a timeline.
+    started: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -278,7 +280,12 @@ impl Client {
             credentials: Arc::new(credentials),
             hosts: Arc::default(),
             stats: Arc::new(Stats::default()),
+            started: std::time::Instant::now(),
         })
+    }
+
+    fn elapsed_ms(&self) -> u128 {
+        self.started.elapsed().as_millis()
     }
 
     /// Waits while another request to `url`'s host is the first one in flight. Returns a guard
@@ -599,7 +606,12 @@ impl Client {
         let body = read_capped(url, response, cap).await?;
         if self.options.verbose {
             // The answer's end, beside the request's start, gives each request's time in the log.
-            eprintln!("icelock: {status} {} ({} bytes)", redact(url), body.len());
+            eprintln!(
+                "icelock: {:>6} ms {status} {} ({} bytes)",
+                self.elapsed_ms(),
+                redact(url),
+                body.len()
+            );
         }
         self.stats
             .bytes
@@ -672,7 +684,8 @@ impl Client {
             }
             if self.options.verbose {
                 eprintln!(
-                    "icelock: GET {}{}",
+                    "icelock: {:>6} ms GET {}{}",
+                    self.elapsed_ms(),
                     redact(url),
                     range
                         .as_ref()
