@@ -130,6 +130,22 @@ impl Stat {
     }
 }
 
+#[cfg(unix)]
+impl Stat {
+    /// The same fields from a raw `fstatat`, as [`Stat::of`] reads them from `Metadata`.
+    pub(crate) fn of_raw(st: &libc::stat) -> Self {
+        let ns = |secs: i64, nsecs: i64| i128::from(secs) * 1_000_000_000 + i128::from(nsecs);
+        #[allow(clippy::unnecessary_cast)] // the field types differ between targets
+        Self {
+            dev: st.st_dev as u64,
+            ino: st.st_ino as u64,
+            size: st.st_size as u64,
+            mtime_ns: ns(st.st_mtime as i64, st.st_mtime_nsec as i64),
+            ctime_ns: ns(st.st_ctime as i64, st.st_ctime_nsec as i64),
+        }
+    }
+}
+
 impl Algorithm {
     fn from_name(name: &[u8]) -> Option<Self> {
         match name {
@@ -161,6 +177,10 @@ impl Stat {
     /// The key a file is remembered under.
     pub(crate) fn key(&self) -> (u64, u64) {
         (self.dev, self.ino)
+    }
+
+    pub(crate) fn size(&self) -> u64 {
+        self.size
     }
 }
 

@@ -188,6 +188,8 @@ fn run(
             }
         }
     }
+    // A folder kept open past this run could be replaced on disk before the next one.
+    rayon::broadcast(|_| at_folder::forget());
     for r in &mut results {
         r.problems.sort_by(|a, b| a.path().cmp(b.path()));
     }
@@ -275,14 +277,15 @@ fn verify_entry(
             resolved: real_folder.join(resolved.file_name().unwrap_or_default()),
         });
     }
-    let mut real = real_folder.join(resolved.file_name().unwrap_or_default());
+    let name = resolved.file_name().unwrap_or_default();
+    let mut real = real_folder.join(name);
     // A file remembered as verified needs one `lstat` (which never follows a final symlink, as
-    // the open below never does) to be known unchanged: no open, no read.
+    // the open below never does) to be known unchanged: no open, no read. With nothing
+    // remembered (a first run) there is nothing to look up, so no `lstat` either.
     if let (Some((known, _)), Some(expected)) = (cache, &entry.hash)
-        && let Ok(meta) = std::fs::symlink_metadata(&real)
-        && meta.is_file()
-        && entry.size.is_none_or(|size| size == meta.len())
-        && let Some(stat) = Stat::of(&meta)
+        && !known.is_empty()
+        && let Some(stat) = at_folder::lstat_file(real_folder, name, &real)
+        && entry.size.is_none_or(|size| size == stat.size())
         && known.unchanged(&real, &stat, expected)
     {
         return Ok(Verified {
@@ -290,10 +293,10 @@ fn verify_entry(
             known: Remember::Reused(stat.key()),
         });
     }
-    // One path walk per file: open without following a final symlink (it may point out of the
-    // prefix) and without blocking (a named pipe would hang a plain open), then fstat the handle,
-    // so only regular files are ever read.
-    let mut file = match open_no_follow(&real) {
+    // Open without following a final symlink (it may point out of the prefix) and without
+    // blocking (a named pipe would hang a plain open), then fstat the handle, so only regular
+    // files are ever read.
+    let mut file = match at_folder::open_no_follow(real_folder, name, &real) {
         Ok(file) => file,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             return Err(FileProblem::Missing { path });
@@ -401,6 +404,142 @@ fn verify_entry(
             .and_then(|(_, _, stat)| Match::new(real, stat, expected))
             .map_or(Remember::Nothing, Remember::Fresh),
     })
+}
+
+/// Files opened and stat'ed relative to their folder, which each thread keeps open while it
+/// works through it: RECORD lists a package's files folder by folder, so a file then costs a
+/// one-component lookup, where its full path costs one per component (a dozen below a venv's
+/// site-packages). `real_folder` is already resolved and inside the prefix; `full` is the
+/// same file by path, used where no folder handle could be had.
+mod at_folder {
+    use std::path::Path;
+
+    use crate::known::Stat;
+
+    #[cfg(target_os = "linux")]
+    mod imp {
+        use std::cell::RefCell;
+        use std::ffi::{CString, OsStr};
+        use std::fs::File;
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        use std::os::unix::ffi::OsStrExt;
+        use std::path::{Path, PathBuf};
+
+        thread_local! {
+            static FOLDER: RefCell<Option<(PathBuf, OwnedFd)>> = const { RefCell::new(None) };
+        }
+
+        /// Runs `f` with a handle on `folder` (`None` if it cannot be opened).
+        pub(super) fn with_folder<R>(folder: &Path, f: impl FnOnce(Option<i32>) -> R) -> R {
+            FOLDER.with(|slot| {
+                let mut slot = slot.borrow_mut();
+                if slot.as_ref().is_none_or(|(open, _)| open != folder) {
+                    *slot = open_folder(folder).map(|fd| (folder.to_path_buf(), fd));
+                }
+                f(slot.as_ref().map(|(_, fd)| fd.as_raw_fd()))
+            })
+        }
+
+        fn open_folder(folder: &Path) -> Option<OwnedFd> {
+            let path = CString::new(folder.as_os_str().as_bytes()).ok()?;
+            // SAFETY: a valid C string; the descriptor returned is owned by the OwnedFd.
+            let fd = unsafe {
+                libc::open(
+                    path.as_ptr(),
+                    libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+                )
+            };
+            // SAFETY: a fresh descriptor that nothing else owns.
+            (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+        }
+
+        pub(super) fn forget() {
+            FOLDER.with(|slot| slot.borrow_mut().take());
+        }
+
+        pub(super) fn c_name(name: &OsStr) -> Option<CString> {
+            CString::new(name.as_bytes()).ok()
+        }
+
+        pub(super) fn lstat_at(dir: i32, name: &CString) -> Option<libc::stat> {
+            let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+            // SAFETY: `dir` is an open descriptor, `name` a valid C string, `st` room for a stat.
+            let rc = unsafe {
+                libc::fstatat(
+                    dir,
+                    name.as_ptr(),
+                    st.as_mut_ptr(),
+                    libc::AT_SYMLINK_NOFOLLOW,
+                )
+            };
+            // SAFETY: fstatat filled it in when it returned 0.
+            (rc == 0).then(|| unsafe { st.assume_init() })
+        }
+
+        pub(super) fn open_at(dir: i32, name: &CString) -> std::io::Result<File> {
+            // SAFETY: as above; the descriptor returned is owned by the File.
+            let fd = unsafe {
+                libc::openat(
+                    dir,
+                    name.as_ptr(),
+                    libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC,
+                )
+            };
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // SAFETY: a fresh descriptor that nothing else owns.
+            Ok(unsafe { File::from_raw_fd(fd) })
+        }
+    }
+
+    /// The file's stat, if it is a regular file (a symlink is not followed).
+    pub(super) fn lstat_file(
+        real_folder: &Path,
+        name: &std::ffi::OsStr,
+        full: &Path,
+    ) -> Option<Stat> {
+        #[cfg(target_os = "linux")]
+        if let Some(c) = imp::c_name(name) {
+            return imp::with_folder(real_folder, |dir| match dir {
+                Some(dir) => imp::lstat_at(dir, &c)
+                    .filter(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
+                    .map(|st| Stat::of_raw(&st)),
+                None => by_path(full),
+            });
+        }
+        let _ = (real_folder, name);
+        by_path(full)
+    }
+
+    /// Closes the calling thread's folder handle.
+    pub(super) fn forget() {
+        #[cfg(target_os = "linux")]
+        imp::forget();
+    }
+
+    fn by_path(full: &Path) -> Option<Stat> {
+        std::fs::symlink_metadata(full)
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| Stat::of(&m))
+    }
+
+    pub(super) fn open_no_follow(
+        real_folder: &Path,
+        name: &std::ffi::OsStr,
+        full: &Path,
+    ) -> std::io::Result<std::fs::File> {
+        #[cfg(target_os = "linux")]
+        if let Some(c) = imp::c_name(name) {
+            return imp::with_folder(real_folder, |dir| match dir {
+                Some(dir) => imp::open_at(dir, &c),
+                None => icelock_env::safe_fs::open_no_follow(full),
+            });
+        }
+        let _ = (real_folder, name);
+        icelock_env::safe_fs::open_no_follow(full)
+    }
 }
 
 /// Whether opening failed because the final component is a symlink (`ELOOP` with O_NOFOLLOW).
