@@ -202,6 +202,9 @@ fn main() -> ExitCode {
     // SAFETY: called before any other thread exists; mallopt only sets an allocator parameter.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        // A fixed threshold: glibc otherwise raises it each time a large block is freed, after
+        // which multi-MB page bodies come from the arenas and their holes stay resident.
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 512 * 1024);
     }
     let cli = Cli::parse();
     let result = match cli.command {

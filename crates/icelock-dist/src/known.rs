@@ -286,12 +286,14 @@ impl KnownFiles {
         self.entries.insert((entry.stat.dev, entry.stat.ino), entry);
     }
 
-    /// A new set: the entries of `old` under `reused`, then `fresh`. `None` when that is `old`
-    /// itself (every entry reused, nothing new), so a warm run neither copies nor saves it.
+    /// `fresh` (the files just hashed) with the entries of `old` under `reused` added, where
+    /// `fresh` has nothing for the same device and inode. `None` when that is `old` itself
+    /// (every entry reused, nothing new), so a warm run neither copies nor saves it. The fresh
+    /// set is built as outcomes arrive, so no list of them is held beside it.
     pub(crate) fn rebuilt(
         old: &KnownFiles,
         reused: &[(u64, u64)],
-        fresh: Vec<Match>,
+        mut fresh: KnownFiles,
     ) -> Option<KnownFiles> {
         if fresh.is_empty() && reused.len() == old.len() {
             let mut keys = reused.to_vec();
@@ -301,19 +303,22 @@ impl KnownFiles {
                 return None;
             }
         }
-        let mut new = KnownFiles::with_capacity(reused.len() + fresh.len());
+        fresh.entries.reserve(reused.len());
         for key in reused {
+            if fresh.entries.contains_key(key) {
+                continue;
+            }
             if let Some(entry) = old.entries.get(key) {
                 let text = &old.text[entry.text_start as usize..entry.text_end as usize];
-                let start = new.text.len();
-                new.text.extend_from_slice(text);
+                let start = fresh.text.len();
+                fresh.text.extend_from_slice(text);
                 let (Ok(text_start), Ok(text_end)) =
-                    (u32::try_from(start), u32::try_from(new.text.len()))
+                    (u32::try_from(start), u32::try_from(fresh.text.len()))
                 else {
-                    new.text.truncate(start);
+                    fresh.text.truncate(start);
                     continue;
                 };
-                new.entries.insert(
+                fresh.entries.insert(
                     *key,
                     Entry {
                         text_start,
@@ -323,10 +328,7 @@ impl KnownFiles {
                 );
             }
         }
-        for found in fresh {
-            new.insert(found);
-        }
-        Some(new)
+        Some(fresh)
     }
 
     fn digest_and_path(&self, entry: &Entry) -> (&[u8], &[u8]) {
@@ -367,11 +369,15 @@ impl KnownFiles {
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let written = options.open(&temporary).and_then(|mut file| {
-            file.write_all(&self.format())?;
+        let written = options.open(&temporary).and_then(|file| {
+            // Streamed: the whole text of a large environment's files is tens of MB, which
+            // would be the run's peak memory if it were built first.
+            let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
+            self.write_to(&mut out)?;
+            out.flush()?;
             // No fsync: after a crash the file may be empty or torn, which reads as empty, or be
             // an older version, whose entries are as true as they were.
-            drop(file);
+            drop(out);
             std::fs::rename(&temporary, path)
         });
         if written.is_err() {
@@ -382,12 +388,12 @@ impl KnownFiles {
 
     // One line per file, fields separated by tabs, the path last so that a tab in it needs no
     // escaping: `dev ino size mtime_ns ctime_ns algorithm hexdigest path`.
-    fn format(&self) -> Vec<u8> {
-        let mut out =
-            Vec::with_capacity(HEADER.len() + 1 + self.entries.len() * 60 + self.text.len());
-        out.extend_from_slice(HEADER.as_bytes());
-        out.push(b'\n');
+    fn write_to(&self, sink: &mut impl std::io::Write) -> std::io::Result<()> {
+        sink.write_all(HEADER.as_bytes())?;
+        sink.write_all(b"\n")?;
+        let mut out = Vec::with_capacity(512);
         for entry in self.entries.values() {
+            out.clear();
             let Stat {
                 dev,
                 ino,
@@ -402,8 +408,9 @@ impl KnownFiles {
             out.push(b'\t');
             out.extend_from_slice(&self.text[entry.text_start as usize..entry.text_end as usize]);
             out.push(b'\n');
+            sink.write_all(&out)?;
         }
-        out
+        Ok(())
     }
 }
 

@@ -160,7 +160,11 @@ fn run(
     }
     let mut results = vec![Integrity::default(); dists.len()];
     let mut reused: Vec<(u64, u64)> = Vec::new();
-    let mut fresh: Vec<Match> = Vec::new();
+    // On a first run every file will be remembered: sized once rather than grown by doubling.
+    let mut fresh = match cache {
+        Some((known, _)) if known.is_empty() => KnownFiles::with_capacity(jobs.len()),
+        _ => KnownFiles::new(),
+    };
     // In slices, so that only one slice's outcomes (each with the path and digest to remember)
     // are held at a time, not a large environment's sixty thousand.
     for slice in jobs.chunks(OUTCOMES_AT_ONCE) {
@@ -181,7 +185,7 @@ fn run(
                     match verified.known {
                         Remember::Nothing => {}
                         Remember::Reused(key) => reused.push(key),
-                        Remember::Fresh(found) => fresh.push(found),
+                        Remember::Fresh(found) => fresh.insert(found),
                     }
                 }
                 Err(problem) => results[i].problems.push(problem),
@@ -556,7 +560,7 @@ fn is_symlink_error(err: &std::io::Error, path: &Path) -> bool {
 const MMAP_THRESHOLD: u64 = 1024 * 1024;
 
 /// How much of a file is mapped at once (a multiple of every page size).
-const MMAP_WINDOW: u64 = 4 * 1024 * 1024;
+const MMAP_WINDOW: u64 = 1024 * 1024;
 
 /// Hashes a file in fixed-size chunks through one buffer per thread: memory stays flat whatever
 /// the file's size, and no buffer is allocated (and zeroed) per file.
