@@ -37,25 +37,22 @@ fn is_installer_artifact(name: &str) -> bool {
 /// modules this deep); RECORD is only text, and the tree below is built and dropped by recursion.
 const MAX_DEPTH: usize = 128;
 
-/// A folder tree built from RECORD paths.
+/// A folder tree built from RECORD paths, borrowing their text (tens of thousands of rows in
+/// a large environment: copying each name cost more than the rest of the derivation).
 #[derive(Default)]
-struct Dir {
-    files: BTreeSet<String>,
-    dirs: BTreeMap<String, Dir>,
+struct Dir<'a> {
+    files: BTreeSet<&'a str>,
+    dirs: BTreeMap<&'a str, Dir<'a>>,
 }
 
-impl Dir {
-    fn insert(&mut self, parts: &[&str]) {
+impl<'a> Dir<'a> {
+    fn insert(&mut self, parts: &[&'a str]) {
         match parts {
             [] => {}
             [file] => {
-                self.files.insert((*file).to_string());
+                self.files.insert(file);
             }
-            [dir, rest @ ..] => self
-                .dirs
-                .entry((*dir).to_string())
-                .or_default()
-                .insert(rest),
+            [dir, rest @ ..] => self.dirs.entry(dir).or_default().insert(rest),
         }
     }
 
@@ -77,6 +74,7 @@ pub fn from_record<'a>(
     is_namespace_init: &dyn Fn(&str) -> bool,
 ) -> BTreeSet<String> {
     let mut root = Dir::default();
+    let mut parts: Vec<&str> = Vec::new();
     for path in paths {
         if path.starts_with('/')
             || path.starts_with("..")
@@ -84,7 +82,8 @@ pub fn from_record<'a>(
         {
             continue;
         }
-        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        parts.clear();
+        parts.extend(path.split('/').filter(|p| !p.is_empty()));
         if parts.len() > MAX_DEPTH {
             continue;
         }
@@ -160,15 +159,20 @@ fn walk(
     }
 }
 
+/// The most of an `__init__.py` read to tell a namespace stub; a larger file is no stub.
+pub const STUB_READ_CAP: u64 = 64 * 1024;
+
 /// Whether an `__init__.py` only declares a namespace (pkgutil's `extend_path` or
 /// pkg_resources' `declare_namespace`). Real packages' `__init__` files can be large; a stub is a
 /// few lines, so only the first few KiB are read.
 pub fn is_namespace_stub(file: &Path, prefix: &Path) -> bool {
     // Read like every environment file: inside the prefix, regular files only (never a pipe).
-    let head = match icelock_env::safe_fs::read_inside(file, prefix, 64 * 1024) {
-        Ok(bytes) => bytes,
-        Err(_) => return false,
-    };
+    icelock_env::safe_fs::read_inside(file, prefix, STUB_READ_CAP)
+        .is_ok_and(|head| is_namespace_stub_text(&head))
+}
+
+/// [`is_namespace_stub`] on the file's first bytes, read by the caller.
+pub fn is_namespace_stub_text(head: &[u8]) -> bool {
     let head = &head[..head.len().min(4096)];
     let text = String::from_utf8_lossy(head);
     let code: Vec<&str> = text

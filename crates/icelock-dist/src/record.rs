@@ -27,10 +27,13 @@ impl RecordHash {
         let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(b64.trim_end_matches('='))
             .map_err(|e| format!("hash {text:?} is not urlsafe base64: {e}"))?;
-        Ok(Self {
-            algorithm: algorithm.to_ascii_lowercase(),
-            digest,
-        })
+        // Nearly every row says `sha256`: compared before a lowercase copy is made.
+        let algorithm = if algorithm == "sha256" {
+            String::from("sha256")
+        } else {
+            algorithm.to_ascii_lowercase()
+        };
+        Ok(Self { algorithm, digest })
     }
 
     pub fn hex(&self) -> String {
@@ -65,15 +68,19 @@ pub fn parse(bytes: &[u8]) -> (Vec<RecordEntry>, Vec<RecordRowError>) {
                 continue;
             }
         };
-        let field = |i: usize| {
-            row.get(i)
-                .map(|f| String::from_utf8_lossy(f).trim().to_string())
-                .unwrap_or_default()
+        // Borrowed where the bytes are UTF-8 (always, in practice): only the path is copied.
+        let field = |i: usize| -> std::borrow::Cow<'_, str> {
+            match row.get(i).map(String::from_utf8_lossy) {
+                Some(std::borrow::Cow::Borrowed(text)) => std::borrow::Cow::Borrowed(text.trim()),
+                Some(std::borrow::Cow::Owned(text)) => text.trim().to_string().into(),
+                None => std::borrow::Cow::Borrowed(""),
+            }
         };
         let path = field(0);
         if path.is_empty() {
             continue;
         }
+        let path = path.into_owned();
         let hash = match field(1) {
             h if h.is_empty() => None,
             h => match RecordHash::parse(&h) {

@@ -77,12 +77,24 @@ pub fn scan(env: &Environment) -> Inventory {
         found.extend(here.into_iter().map(|p| (order, p, site.role)));
     }
 
+    // Each site folder resolved once, for the files read below it by relative path.
+    let real_sites: Vec<Option<PathBuf>> = env
+        .site_packages
+        .iter()
+        .map(|site| {
+            let prefix = env.prefix_for(&site.path);
+            std::fs::canonicalize(&site.path)
+                .ok()
+                .filter(|real| real.starts_with(&prefix))
+        })
+        .collect();
     let read: Vec<(usize, SiteRole, Result<InstalledDist, ScanProblem>)> = found
         .into_par_iter()
         .map(|(order, location, role)| {
             let site = env.site_packages[order].path.clone();
             let prefix = env.prefix_for(&site);
-            (order, role, read_dist(&location, site, prefix))
+            let real_site = real_sites[order].as_deref();
+            (order, role, read_dist(&location, site, real_site, prefix))
         })
         .collect();
 
@@ -202,6 +214,7 @@ fn name_from_folder(location: &Path) -> Option<(String, PackageName, Version)> {
 pub(crate) fn read_dist(
     location: &Path,
     site_dir: PathBuf,
+    real_site: Option<&Path>,
     prefix: PathBuf,
 ) -> Result<InstalledDist, ScanProblem> {
     let is_egg = location.extension().is_some_and(|e| e == "egg-info");
@@ -386,8 +399,9 @@ pub(crate) fn read_dist(
 
     let imports = derive_imports(
         &site_dir,
+        real_site,
         &prefix,
-        &dir,
+        &folder,
         metadata.as_ref(),
         record.as_deref(),
         &source,
@@ -418,8 +432,9 @@ pub(crate) fn read_dist(
 
 fn derive_imports(
     site_dir: &Path,
+    real_site: Option<&Path>,
     prefix: &Path,
-    dist_info: &Path,
+    dist_info: &Folder<'_>,
     metadata: Option<&CoreMetadata>,
     record: Option<&[record::RecordEntry]>,
     source: &Source,
@@ -434,19 +449,26 @@ fn derive_imports(
         return Vec::new();
     };
     let paths: Vec<&str> = record.iter().map(|e| e.path.as_str()).collect();
-    let declared: Vec<String> = read_capped(&dist_info.join("namespace_packages.txt"), prefix)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .map(|t| {
-            t.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(String::from)
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut names = imports::from_record(paths.iter().copied(), &declared, &|rel| {
-        imports::is_namespace_stub(&site_dir.join(rel), prefix)
-    });
+    // Unreadable is as good as absent here: the list only refines import names.
+    let declared: Vec<String> =
+        optional_file(dist_info, prefix, "namespace_packages.txt", &mut Vec::new())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .map(|t| {
+                t.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+    let mut names =
+        imports::from_record(paths.iter().copied(), &declared, &|rel| match real_site {
+            Some(real) => {
+                icelock_env::safe_fs::read_below(real, rel, prefix, imports::STUB_READ_CAP)
+                    .is_ok_and(|head| imports::is_namespace_stub_text(&head))
+            }
+            None => imports::is_namespace_stub(&site_dir.join(rel), prefix),
+        });
     if matches!(source, Source::Editable { .. }) {
         names.extend(imports::from_editable(site_dir, prefix, &paths));
     }
@@ -520,7 +542,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let bogus = tmp.path().join("x-1.0.dist-info");
         std::fs::write(&bogus, "").unwrap();
-        let err = read_dist(&bogus, tmp.path().into(), tmp.path().into()).unwrap_err();
+        let err = read_dist(&bogus, tmp.path().into(), None, tmp.path().into()).unwrap_err();
         assert!(err.message.contains("is a file"));
     }
 }

@@ -84,6 +84,44 @@ pub fn read_in_folder(
     }
 }
 
+/// As [`read_inside`], for `rel` (a `/`-separated relative path) below `real_base`, a folder
+/// already resolved (canonical) and under `prefix`: each folder on the way costs one `lstat`,
+/// where a full resolution costs a `readlink` per component from the root. Anything unusual on
+/// the way (a symlinked folder, `..`) is resolved in full, as [`read_inside`] does.
+pub fn read_below(
+    real_base: &Path,
+    rel: &str,
+    prefix: &Path,
+    cap: u64,
+) -> Result<Vec<u8>, SafeReadError> {
+    let in_full = || read_inside(&real_base.join(rel), prefix, cap);
+    let mut parts = rel.split('/').filter(|p| !p.is_empty() && *p != ".");
+    let Some(name) = parts.next_back() else {
+        return Err(SafeReadError::NotFound);
+    };
+    if name == ".." || rel.starts_with('/') {
+        return in_full();
+    }
+    let mut folder = real_base.to_path_buf();
+    for part in parts {
+        if part == ".." {
+            return in_full();
+        }
+        folder.push(part);
+        match std::fs::symlink_metadata(&folder) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(meta) if meta.file_type().is_symlink() => return in_full(),
+            // A file where a folder should be: the path names nothing.
+            Ok(_) => return Err(SafeReadError::NotFound),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Err(SafeReadError::NotFound);
+            }
+            Err(err) => return Err(SafeReadError::Io(err)),
+        }
+    }
+    read_in_folder(&folder, name, prefix, cap)
+}
+
 fn read_open(file: std::fs::File, cap: u64) -> Result<Vec<u8>, SafeReadError> {
     let meta = file.metadata().map_err(SafeReadError::Io)?;
     if !meta.is_file() {
@@ -93,7 +131,9 @@ fn read_open(file: std::fs::File, cap: u64) -> Result<Vec<u8>, SafeReadError> {
             "a pipe, socket or device"
         }));
     }
-    let mut bytes = Vec::new();
+    // Sized from the stat (plus the byte that tells EOF): growing by doubling cost more than
+    // reading. The stat is only a hint; `take` still bounds the read.
+    let mut bytes = Vec::with_capacity(meta.len().min(cap).saturating_add(1) as usize);
     file.take(cap + 1)
         .read_to_end(&mut bytes)
         .map_err(SafeReadError::Io)?;
@@ -139,6 +179,29 @@ mod tests {
         assert!(matches!(
             read_inside(&inside.join("ok"), &inside, 0),
             Err(SafeReadError::TooLarge(0))
+        ));
+
+        // The same, one folder at a time below a resolved folder.
+        std::fs::create_dir_all(inside.join("pkg")).unwrap();
+        std::fs::write(inside.join("pkg/ok"), "y").unwrap();
+        std::os::unix::fs::symlink(&root, inside.join("up")).unwrap();
+        assert_eq!(read_below(&inside, "pkg/ok", &inside, 10).unwrap(), b"y");
+        assert_eq!(read_below(&inside, "ok", &inside, 10).unwrap(), b"x");
+        assert!(matches!(
+            read_below(&inside, "pkg/../link", &inside, 10),
+            Err(SafeReadError::Outside(_))
+        ));
+        assert!(matches!(
+            read_below(&inside, "up/secret", &inside, 10),
+            Err(SafeReadError::Outside(_))
+        ));
+        assert!(matches!(
+            read_below(&inside, "ok/nope", &inside, 10),
+            Err(SafeReadError::NotFound)
+        ));
+        assert!(matches!(
+            read_below(&inside, "fifo", &inside, 10),
+            Err(SafeReadError::NotAFile(_))
         ));
     }
 }
