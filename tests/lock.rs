@@ -1209,7 +1209,7 @@ fn remembered_files_still_catch_an_edit() {
     let flags = ["--index-url", url.as_str()];
     let first = lock_in_home(home.path(), &venv.root, &flags);
     all_proven(&first);
-    let remembered: Vec<PathBuf> = walk_files(&home.path().join(".cache/icelock/v1/installed"));
+    let remembered: Vec<PathBuf> = walk_files(&home.path().join(".cache/icelock/v2/installed"));
     assert_eq!(
         remembered.len(),
         1,

@@ -19,8 +19,11 @@ use url::Url;
 
 use crate::config::redact;
 
-/// Bumped when an entry's format changes; old entries are then ignored, not misread.
-const VERSION: &str = "v1";
+/// Bumped when an entry's format or the layout changes; old entries are then ignored, not
+/// misread. v2: one folder per kind of entry, no two-character shards (a cold run made a few
+/// hundred shard folders for a few hundred entries, and a folder costs more to create than a
+/// file).
+const VERSION: &str = "v2";
 
 #[derive(Debug, Clone)]
 pub struct Cache {
@@ -56,8 +59,10 @@ impl Writer {
             let thread = std::thread::Builder::new()
                 .name("icelock-cache".into())
                 .spawn(move || {
+                    // Each folder is made once per run, not asked for again with every entry.
+                    let mut made = std::collections::HashSet::new();
                     for (path, bytes) in receive {
-                        let _ = write_atomically(&path, &bytes);
+                        let _ = write_atomically(&path, &bytes, &mut made);
                     }
                 });
             if let Ok(thread) = thread {
@@ -73,7 +78,7 @@ impl Writer {
             None => (path, bytes),
         };
         drop(state);
-        let _ = write_atomically(&path, &bytes);
+        let _ = write_atomically(&path, &bytes, &mut std::collections::HashSet::new());
     }
 
     fn flush(&self) {
@@ -171,8 +176,7 @@ impl Cache {
         let key = Self::key(&format!("{}\n{view}", redact(url)));
         self.root
             .join(VERSION)
-            .join("page-views")
-            .join(&key[..2])
+            .join("pages")
             .join(format!("{key}.page"))
     }
 
@@ -211,7 +215,6 @@ impl Cache {
             self.root
                 .join(VERSION)
                 .join("wheels")
-                .join(&wheel_sha256[..2])
                 .join(format!("{}.json", wheel_sha256.to_ascii_lowercase()))
         })
     }
@@ -228,9 +231,16 @@ impl Cache {
     }
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+fn write_atomically(
+    path: &Path,
+    bytes: &[u8],
+    made: &mut std::collections::HashSet<PathBuf>,
+) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    if !made.contains(dir) {
+        std::fs::create_dir_all(dir)?;
+        made.insert(dir.to_path_buf());
+    }
     let mut temp = tempfile::NamedTempFile::new_in(dir)?;
     temp.write_all(bytes)?;
     temp.persist(path).map_err(|e| e.error)?;

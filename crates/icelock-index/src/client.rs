@@ -229,7 +229,8 @@ impl Client {
             .read_timeout(options.read_timeout)
             .timeout(options.timeout)
             .pool_max_idle_per_host(options.concurrency)
-            .http2_adaptive_window(true)
+            .http2_initial_stream_window_size(Some(16 * 1024 * 1024))
+            .http2_initial_connection_window_size(Some(64 * 1024 * 1024))
             // Offline nothing is fetched over TLS: reading the system's trust store (a few
             // hundred certificates) would be most of an offline run's start-up.
             .tls_built_in_root_certs(!options.offline);
