@@ -1777,6 +1777,68 @@ fn warm_runs_revalidate_pages_and_honour_max_age() {
     }
 }
 
+/// An index without validators or a lifetime sends every page whole each run (the mirror
+/// these machines reach does): the pages are read again, and a cached entry whose kept part
+/// has not changed is left as it is (not written again), while one that changed is replaced.
+#[test]
+fn unchanged_pages_are_not_rewritten() {
+    use std::os::unix::fs::MetadataExt;
+    let env = shared_full_env(Installer::Pip);
+    let server = IndexServer::start(&served().dir, &[] as &[&str]);
+    let home = tempdir();
+    let url = server.simple_url();
+    let pages_dir = home.path().join(".cache/icelock/v2/pages");
+    let inodes = || -> BTreeMap<PathBuf, u64> {
+        walk_files(&pages_dir)
+            .into_iter()
+            .map(|p| {
+                let ino = fs::metadata(&p).unwrap().ino();
+                (p, ino)
+            })
+            .collect()
+    };
+    let cold = lock_in_home(home.path(), &env.venv.root, &["--index-url", &url]);
+    all_proven(&cold);
+    let before = inodes();
+    assert!(
+        before.len() >= FULL_INDEX.len(),
+        "a page entry per project: {before:#?}"
+    );
+    server.clear_log();
+    let warm = lock_in_home(home.path(), &env.venv.root, &["--index-url", &url]);
+    all_proven(&warm);
+    assert!(
+        server
+            .log()
+            .iter()
+            .any(|e| e["path"].as_str().unwrap().starts_with("/simple/") && e["status"] == 200),
+        "without validators the pages are fetched again"
+    );
+    assert_eq!(
+        inodes(),
+        before,
+        "unchanged page entries were written again"
+    );
+
+    // A changed entry is replaced: here, one whose kept files were edited in the cache.
+    let (changed, _) = before.iter().next().unwrap();
+    let text = fs::read_to_string(changed).unwrap();
+    let (head, body) = text.split_once('\n').unwrap();
+    let mut page: Value = serde_json::from_str(body).unwrap();
+    page["files"] = Value::Array(Vec::new());
+    fs::write(changed, format!("{head}\n{page}")).unwrap();
+    let edited = fs::metadata(changed).unwrap().ino();
+    let again = lock_in_home(home.path(), &env.venv.root, &["--index-url", &url]);
+    all_proven(&again);
+    let after = inodes();
+    assert_ne!(after[changed], edited, "a changed entry is written again");
+    assert_ne!(
+        fs::read_to_string(changed).unwrap(),
+        format!("{head}\n{page}"),
+        "the entry holds the page's files again"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // 13. Credentials
 

@@ -224,18 +224,27 @@ impl Indexes {
                 let _ = file.url.set_password(None);
                 let _ = file.url.set_username("");
             }
-            cache.store_page(
-                url,
-                view,
-                &PageEntry {
-                    url: redact(&fetched.url),
-                    content_type: Some(crate::client::SIMPLE_JSON.to_string()),
-                    etag: fetched.etag.clone(),
-                    last_modified: fetched.last_modified.clone(),
-                    fresh_until,
-                    body: simple::to_json(&public),
-                },
-            );
+            let entry = PageEntry {
+                url: redact(&fetched.url),
+                content_type: Some(crate::client::SIMPLE_JSON.to_string()),
+                etag: fetched.etag.clone(),
+                last_modified: fetched.last_modified.clone(),
+                fresh_until,
+                body: simple::to_json(&public),
+            };
+            // An index that gives no validators and no lifetime sends the whole page every
+            // run; when the part kept is what the cache already holds, rewriting it would only
+            // cost a file creation.
+            let unchanged = cached.as_ref().is_some_and(|old| {
+                old.url == entry.url
+                    && old.etag == entry.etag
+                    && old.last_modified == entry.last_modified
+                    && old.fresh_until == entry.fresh_until
+                    && old.body == entry.body
+            });
+            if !unchanged {
+                cache.store_page(url, view, &entry);
+            }
         }
         Ok(Some(page))
     }
