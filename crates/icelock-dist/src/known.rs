@@ -130,7 +130,7 @@ impl Stat {
     }
 }
 
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 impl Stat {
     /// The same fields from a raw `fstatat`, as [`Stat::of`] reads them from `Metadata`.
     pub(crate) fn of_raw(st: &libc::stat) -> Self {
