@@ -772,6 +772,21 @@ fn undeclared_metadata_files_are_asked_for() {
     assert_no_whole_wheel_gets(&log);
 }
 
+/// An index whose `.metadata` files (declared by `metadata`) answer `seconds` late.
+fn slow_metadata_index(metadata: &str, seconds: &str) -> IndexServer {
+    IndexServer::start(
+        &served().dir,
+        &[
+            "--metadata",
+            metadata,
+            "--slow",
+            seconds,
+            "--only",
+            r"\.metadata$",
+        ],
+    )
+}
+
 /// A speculative `.metadata` that is slow to answer (an index that looks upstream before it
 /// says 404) does not hold the proof up: the wheel's METADATA is read through ranges beside
 /// it, and proves first. Were the `.metadata` waited for, each would be served after 30 s and
@@ -779,17 +794,7 @@ fn undeclared_metadata_files_are_asked_for() {
 #[test]
 fn slow_speculative_metadata_is_hedged_by_ranges() {
     let env = shared_full_env(Installer::Uv);
-    let server = IndexServer::start(
-        &served().dir,
-        &[
-            "--metadata",
-            "undeclared",
-            "--slow",
-            "30",
-            "--only",
-            r"\.metadata$",
-        ],
-    );
+    let server = slow_metadata_index("undeclared", "30");
     let run = lock_with_index(&env.venv.root, &server, &[]);
     all_proven(&run);
     assert_index_artifacts(&run, FULL_INDEX, &server, "wheel-metadata");
@@ -818,17 +823,7 @@ fn slow_speculative_metadata_is_hedged_by_ranges() {
 #[test]
 fn declared_metadata_is_waited_for() {
     let env = shared_full_env(Installer::Pip);
-    let server = IndexServer::start(
-        &served().dir,
-        &[
-            "--metadata",
-            "bool",
-            "--slow",
-            "0.3",
-            "--only",
-            r"\.metadata$",
-        ],
-    );
+    let server = slow_metadata_index("bool", "0.3");
     let run = lock_with_index(&env.venv.root, &server, &[]);
     all_proven(&run);
     assert_index_artifacts(&run, FULL_INDEX, &server, "metadata-file");
