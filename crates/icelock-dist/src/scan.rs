@@ -195,6 +195,29 @@ fn optional_file(
     }
 }
 
+/// A file of the metadata folder read by `parse`: `None` when absent, and a problem (`is not
+/// <spec>: …`) when it does not parse.
+fn parsed_file<T, E: std::fmt::Display>(
+    folder: &Folder<'_>,
+    prefix: &Path,
+    name: &str,
+    spec: &str,
+    parse: impl Fn(&[u8]) -> Result<T, E>,
+    problems: &mut Vec<DistProblem>,
+) -> Option<T> {
+    let bytes = optional_file(folder, prefix, name, problems)?;
+    match parse(&bytes) {
+        Ok(parsed) => Some(parsed),
+        Err(e) => {
+            problems.push(DistProblem {
+                file: name.to_string(),
+                message: format!("is not {spec}: {e}"),
+            });
+            None
+        }
+    }
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).trim().to_string()
 }
@@ -370,28 +393,22 @@ pub(crate) fn read_dist(
         requires: optional_file(&folder, &prefix, "PYODIDE_REQUIRES", &mut problems)
             .and_then(|b| serde_json::from_slice(&b).ok()),
     };
-    let direct_url =
-        optional_file(&folder, &prefix, "direct_url.json", &mut problems).and_then(|b| {
-            DirectUrl::parse(&b)
-                .map_err(|e| {
-                    problems.push(DistProblem {
-                        file: "direct_url.json".into(),
-                        message: format!("is not PEP 610: {e}"),
-                    })
-                })
-                .ok()
-        });
-    let provenance = optional_file(&folder, &prefix, "provenance_url.json", &mut problems)
-        .and_then(|b| {
-            Provenance::parse(&b)
-                .map_err(|e| {
-                    problems.push(DistProblem {
-                        file: "provenance_url.json".into(),
-                        message: format!("is not PEP 710: {e}"),
-                    })
-                })
-                .ok()
-        });
+    let direct_url = parsed_file(
+        &folder,
+        &prefix,
+        "direct_url.json",
+        "PEP 610",
+        DirectUrl::parse,
+        &mut problems,
+    );
+    let provenance = parsed_file(
+        &folder,
+        &prefix,
+        "provenance_url.json",
+        "PEP 710",
+        Provenance::parse,
+        &mut problems,
+    );
     let source = direct_url
         .or_else(|| pyodide_files.source_for(installer.as_deref()))
         .unwrap_or(Source::Index);

@@ -714,6 +714,28 @@ mod tests {
             assert_eq!(verify_all(&dists)[0].bytes_hashed, 15);
         }
 
+        /// Files from `MMAP_THRESHOLD` up are hashed a mapped window at a time: every window,
+        /// the last partial one included, counts, and a change in the last byte is found.
+        #[test]
+        fn a_large_file_is_hashed_through_every_window() {
+            let tmp = tempfile::tempdir().unwrap();
+            let len = (2 * MMAP_WINDOW + MMAP_WINDOW / 2 + 3) as usize;
+            let content: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let dists = [one_file_dist(tmp.path(), &content)];
+            let outcome = verify_all(&dists);
+            assert!(outcome[0].problems.is_empty(), "{:?}", outcome[0].problems);
+            assert_eq!(outcome[0].files_ok, 1);
+            assert_eq!(outcome[0].bytes_hashed, len as u64);
+
+            let mut changed = content;
+            *changed.last_mut().unwrap() ^= 1;
+            std::fs::write(dists[0].site_dir.join("pkg/mod.py"), &changed).unwrap();
+            assert!(matches!(
+                verify_all(&dists)[0].problems[..],
+                [FileProblem::Modified { .. }]
+            ));
+        }
+
         #[test]
         fn a_file_changed_just_before_the_run_is_not_remembered() {
             let tmp = tempfile::tempdir().unwrap();

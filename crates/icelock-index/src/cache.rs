@@ -101,7 +101,7 @@ impl Drop for Writer {
 }
 
 /// A cached page.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageEntry {
     /// The final URL (after redirects), credentials removed.
     pub url: String,

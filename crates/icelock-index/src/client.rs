@@ -811,7 +811,7 @@ async fn read_capped(
         });
     }
     // Sized by Content-Length up front: grown by doubling, a body of megabytes would hold up to
-    // twice its size, fifty pages at a time. A length that lies costs only address space (pages
+    // twice its size, for each of the pages in flight. A length that lies costs only address space (pages
     // of an allocation are not backed until written) and is bounded by `cap`.
     let mut body = Vec::with_capacity(response.content_length().unwrap_or(0) as usize);
     while let Some(chunk) = response.chunk().await.map_err(|e| network(url, &e))? {

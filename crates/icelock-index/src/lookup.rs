@@ -235,14 +235,7 @@ impl Indexes {
             // An index that gives no validators and no lifetime sends the whole page every
             // run; when the part kept is what the cache already holds, rewriting it would only
             // cost a file creation.
-            let unchanged = cached.as_ref().is_some_and(|old| {
-                old.url == entry.url
-                    && old.etag == entry.etag
-                    && old.last_modified == entry.last_modified
-                    && old.fresh_until == entry.fresh_until
-                    && old.body == entry.body
-            });
-            if !unchanged {
+            if cached.as_ref() != Some(&entry) {
                 cache.store_page(url, view, &entry);
             }
         }
