@@ -163,20 +163,19 @@ impl Indexes {
                     message: e.to_string(),
                 },
             })?;
-        let keep =
-            |filename: &str| version.is_none_or(|v| version_of(filename).as_ref() == Some(v));
-        let view = version.map_or_else(|| "*".to_string(), ToString::to_string);
-        self.cached_page(&url, &view, &keep).await
+        self.cached_page(&url, version).await
     }
 
     /// A page through the cache: the stored view as it is when offline, else revalidated with
-    /// the page's validators, else fetched, parsed, filtered by `keep` and stored as that view.
+    /// the page's validators, else fetched, parsed, filtered to `version`'s files (all files
+    /// without one) and stored as that view.
     async fn cached_page(
         &self,
         url: &Url,
-        view: &str,
-        keep: &dyn Fn(&str) -> bool,
+        version: Option<&Version>,
     ) -> Result<Option<ProjectPage>, LookupError> {
+        let view = version.map_or_else(|| "*".to_string(), ToString::to_string);
+        let view = view.as_str();
         let cache = self
             .client
             .cache()
@@ -201,7 +200,14 @@ impl Indexes {
         {
             return from_cache(entry).map(Some);
         }
-        let Some(fetched) = self.client.get_page(url, cached.as_ref()).await? else {
+        // Fetched and parsed off the caller's thread: the caller drives every project's
+        // pipeline, and a page's body (megabytes, copied in as it arrives) and its parse would
+        // hold all of them up on one core while the others idle.
+        let fetch = {
+            let (client, url, cached) = (self.client.clone(), url.clone(), cached.clone());
+            tokio::spawn(async move { client.get_page(&url, cached.as_ref()).await })
+        };
+        let Some(fetched) = joined(fetch.await)? else {
             return Ok(None);
         };
         let fresh_until = fetched.fresh_for.map(|d| now + d.as_secs());
@@ -215,7 +221,23 @@ impl Indexes {
             }
             return from_cache(&entry).map(Some);
         }
-        let page = parse_page(&fetched, keep)?;
+        let (page, fetched) = {
+            let version = version.cloned();
+            let parse = move || {
+                let filter = version.as_ref().map(VersionFilter::new);
+                let keep = |filename: &str| {
+                    filter.as_ref().is_none_or(|f| f.may_keep(filename))
+                        && version
+                            .as_ref()
+                            .is_none_or(|v| version_of(filename).as_ref() == Some(v))
+                };
+                (parse_page(&fetched, &keep), fetched)
+            };
+            joined(tokio::task::spawn_blocking(parse).await)
+        };
+        let mut fetched = fetched;
+        self.client.recycle(std::mem::take(&mut fetched.body));
+        let page = page?;
         if let Some(cache) = cache {
             // File URLs resolved against an index URL with a login carry it: the client adds
             // logins by host, so the cache keeps none.
@@ -258,10 +280,7 @@ impl Indexes {
                 return Ok(list_folder(&dir));
             }
         }
-        Ok(self
-            .cached_page(url, "*", &|_| true)
-            .await?
-            .unwrap_or_default())
+        Ok(self.cached_page(url, None).await?.unwrap_or_default())
     }
 
     /// The PEP 658 metadata file of `file`, or `None` where the index has none.
@@ -438,6 +457,63 @@ pub fn version_of(filename: &str) -> Option<Version> {
     version.parse().ok()
 }
 
+/// The output of a task this module started: its panic goes on in the caller. The tasks are
+/// awaited while the runtime runs, so they are never cancelled.
+fn joined<T>(result: Result<T, tokio::task::JoinError>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(err) => match err.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(err) => panic!("a page task was cancelled while awaited: {err}"),
+        },
+    }
+}
+
+/// A quick first look at a page's file names for one version: `false` only when the version
+/// field [`version_of`] would parse is a different version. A page lists every file of every
+/// release, grouped by release; this parses one field once per run of equal fields, where
+/// [`version_of`] builds the whole wheel name and its tags.
+struct VersionFilter<'a> {
+    version: &'a Version,
+    last: std::cell::RefCell<(String, bool)>,
+}
+
+impl<'a> VersionFilter<'a> {
+    fn new(version: &'a Version) -> Self {
+        Self {
+            version,
+            last: std::cell::RefCell::new((String::new(), true)),
+        }
+    }
+
+    fn may_keep(&self, filename: &str) -> bool {
+        let field = if let Some(stem) = filename.strip_suffix(".whl") {
+            // `name-version[-build]-python-abi-platform`: the name has no dash (it is escaped).
+            stem.split('-').nth(1)
+        } else {
+            [".tar.gz", ".zip", ".tar.bz2", ".tgz"]
+                .iter()
+                .find_map(|ext| filename.strip_suffix(ext))
+                .and_then(|stem| stem.rsplit_once('-'))
+                .map(|(_, version)| version)
+        };
+        let Some(text) = field else {
+            return true;
+        };
+        let mut last = self.last.borrow_mut();
+        if last.0 != text {
+            let same = text
+                .parse::<Version>()
+                .ok()
+                .is_none_or(|v| &v == self.version);
+            last.0.clear();
+            last.0.push_str(text);
+            last.1 = same;
+        }
+        last.1
+    }
+}
+
 /// The normalised project a distribution file belongs to: a wheel by its name field, an sdist
 /// by everything before its last dash.
 pub fn project_of(filename: &str) -> Option<PackageName> {
@@ -449,4 +525,50 @@ pub fn project_of(filename: &str) -> Option<PackageName> {
         .find_map(|ext| filename.strip_suffix(ext))?;
     let (name, _version) = stem.rsplit_once('-')?;
     name.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The quick look at the version field never turns away a file the full parse keeps, and
+    /// turns away the other versions' files.
+    #[test]
+    fn the_version_field_agrees_with_the_full_parse() {
+        let v: Version = "2.0".parse().unwrap();
+        for (filename, kept) in [
+            ("demo-2.0-py3-none-any.whl", true),
+            ("demo-2.0.0-py3-none-any.whl", true),
+            (
+                "demo-2.0-1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+                true,
+            ),
+            ("demo-2.0.tar.gz", true),
+            ("demo-2.0.zip", true),
+            ("demo-2.1-py3-none-any.whl", false),
+            ("demo-2.0.post1-py3-none-any.whl", false),
+            ("demo-1.0.tar.gz", false),
+            ("demo-2.0-notawheel.whl", false),
+            ("README.txt", false),
+        ] {
+            let full = version_of(filename).as_ref() == Some(&v);
+            assert_eq!(full, kept, "{filename}");
+            let filter = VersionFilter::new(&v);
+            assert!(!full || filter.may_keep(filename), "{filename}");
+            assert_eq!(filter.may_keep(filename) && full, kept, "{filename}");
+        }
+        // One filter through a page: the remembered field is the last one seen.
+        let filter = VersionFilter::new(&v);
+        let page = [
+            ("demo-1.0.tar.gz", false),
+            ("demo-1.0-py3-none-any.whl", false),
+            ("demo-2.0-py3-none-any.whl", true),
+            ("demo-2.0.tar.gz", true),
+            ("demo-2.1-py3-none-any.whl", false),
+            ("demo-2.0-py2-none-any.whl", true),
+        ];
+        for (filename, kept) in page {
+            assert_eq!(filter.may_keep(filename), kept, "{filename}");
+        }
+    }
 }

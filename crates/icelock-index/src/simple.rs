@@ -6,7 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use url::Url;
 
 /// One file listed on a project page.
@@ -87,16 +90,8 @@ pub enum PageError {
 struct JsonPage<'a> {
     #[serde(default)]
     meta: Option<JsonMeta>,
-    /// Kept raw until a file is wanted: a page can list hundreds of thousands of files, and
-    /// building them all would cost many times the page's size in memory.
     #[serde(borrow)]
-    files: Vec<&'a serde_json::value::RawValue>,
-}
-
-#[derive(Deserialize)]
-struct JsonFileName<'a> {
-    #[serde(borrow)]
-    filename: std::borrow::Cow<'a, str>,
+    files: Vec<JsonFile<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -105,26 +100,43 @@ struct JsonMeta {
     api_version: Option<String>,
 }
 
+/// A file entry read in one pass, its values kept raw until the file is wanted: a page can
+/// list tens of thousands of files of other versions, and building each would cost many times
+/// the page's size in time and memory.
 #[derive(Deserialize)]
-struct JsonFile {
-    filename: String,
-    url: String,
-    #[serde(default)]
-    hashes: BTreeMap<String, String>,
-    #[serde(rename = "requires-python", default)]
-    requires_python: Option<String>,
-    #[serde(rename = "core-metadata", default)]
-    core_metadata: Option<BoolOrHashes>,
-    #[serde(rename = "dist-info-metadata", default)]
-    dist_info_metadata: Option<BoolOrHashes>,
-    #[serde(rename = "data-dist-info-metadata", default)]
-    data_dist_info_metadata: Option<BoolOrHashes>,
-    #[serde(default)]
-    yanked: Option<BoolOrString>,
-    #[serde(default)]
-    size: Option<u64>,
-    #[serde(rename = "upload-time", default)]
-    upload_time: Option<String>,
+struct JsonFile<'a> {
+    #[serde(borrow)]
+    filename: Cow<'a, str>,
+    #[serde(borrow, default)]
+    url: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    hashes: Option<&'a RawValue>,
+    #[serde(rename = "requires-python", borrow, default)]
+    requires_python: Option<&'a RawValue>,
+    #[serde(rename = "core-metadata", borrow, default)]
+    core_metadata: Option<&'a RawValue>,
+    #[serde(rename = "dist-info-metadata", borrow, default)]
+    dist_info_metadata: Option<&'a RawValue>,
+    #[serde(rename = "data-dist-info-metadata", borrow, default)]
+    data_dist_info_metadata: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    yanked: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    size: Option<&'a RawValue>,
+    #[serde(rename = "upload-time", borrow, default)]
+    upload_time: Option<&'a RawValue>,
+}
+
+/// A raw value of a wanted file, read as `T`; an absent key or `null` is `None`.
+fn value<T: serde::de::DeserializeOwned>(
+    raw: Option<&RawValue>,
+    key: &str,
+    filename: &str,
+) -> Result<Option<T>, PageError> {
+    raw.map(|raw| serde_json::from_str::<Option<T>>(raw.get()))
+        .transpose()
+        .map(Option::flatten)
+        .map_err(|e| PageError::Json(format!("file {filename:?}, key {key:?}: {e}")))
 }
 
 #[derive(Deserialize)]
@@ -187,32 +199,35 @@ pub fn parse_json_filtered(
         }
     }
     let mut files = Vec::new();
-    for raw in page.files {
-        let name: JsonFileName =
-            serde_json::from_str(raw.get()).map_err(|e| PageError::Json(e.to_string()))?;
-        if !keep(&name.filename) {
+    for f in page.files {
+        if !keep(&f.filename) {
             continue;
         }
-        let f: JsonFile =
-            serde_json::from_str(raw.get()).map_err(|e| PageError::Json(e.to_string()))?;
-        let url = resolve(base, &f.url, &f.filename)?;
-        let core = f
-            .core_metadata
-            .or(f.dist_info_metadata)
-            .or(f.data_dist_info_metadata);
+        let filename = f.filename.as_ref();
+        let href: String = value(f.url, "url", filename)?
+            .ok_or_else(|| PageError::Json(format!("file {filename:?} has no \"url\"")))?;
+        let url = resolve(base, &href, filename)?;
+        let mut core = None;
+        for (raw, key) in [
+            (f.core_metadata, "core-metadata"),
+            (f.dist_info_metadata, "dist-info-metadata"),
+            (f.data_dist_info_metadata, "data-dist-info-metadata"),
+        ] {
+            core = core.or(value::<BoolOrHashes>(raw, key, filename)?);
+        }
         files.push(IndexFile {
             url,
-            hashes: lower(f.hashes),
-            requires_python: f.requires_python,
+            hashes: lower(value(f.hashes, "hashes", filename)?.unwrap_or_default()),
+            requires_python: value(f.requires_python, "requires-python", filename)?,
             core_metadata: CoreMetadataInfo::from(core),
-            yanked: match f.yanked {
+            yanked: match value::<BoolOrString>(f.yanked, "yanked", filename)? {
                 None | Some(BoolOrString::Bool(false)) => None,
                 Some(BoolOrString::Bool(true)) => Some(String::new()),
                 Some(BoolOrString::Reason(r)) => Some(r),
             },
-            size: f.size,
-            upload_time: f.upload_time,
-            filename: f.filename,
+            size: value(f.size, "size", filename)?,
+            upload_time: value(f.upload_time, "upload-time", filename)?,
+            filename: f.filename.into_owned(),
         });
     }
     Ok(ProjectPage { files })
