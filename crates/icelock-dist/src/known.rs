@@ -242,6 +242,28 @@ impl KnownFiles {
 
     /// Whether the file at `path` is still exactly as it was when it matched `expected`.
     pub(crate) fn unchanged(&self, path: &Path, stat: &Stat, expected: &RecordHash) -> bool {
+        self.unchanged_as(stat, expected, |known| {
+            known == path.as_os_str().as_encoded_bytes()
+        })
+    }
+
+    /// [`KnownFiles::unchanged`] for the file `name` in `folder`, without joining the two.
+    pub(crate) fn unchanged_in(
+        &self,
+        folder: &Path,
+        name: &std::ffi::OsStr,
+        stat: &Stat,
+        expected: &RecordHash,
+    ) -> bool {
+        self.unchanged_as(stat, expected, |known| is_joined(known, folder, name))
+    }
+
+    fn unchanged_as(
+        &self,
+        stat: &Stat,
+        expected: &RecordHash,
+        is_path: impl FnOnce(&[u8]) -> bool,
+    ) -> bool {
         let Some(entry) = self.entries.get(&(stat.dev, stat.ino)) else {
             return false;
         };
@@ -255,7 +277,7 @@ impl KnownFiles {
         };
         hex::encode_to_slice(&expected.digest, expected_hex).is_ok()
             && hex_digest == expected_hex
-            && known_path == path.as_os_str().as_encoded_bytes()
+            && is_path(known_path)
     }
 
     /// Remembers a match; one for the same device and inode (a hard link listed twice) is
@@ -589,6 +611,27 @@ fn magnitude_field(bytes: &[u8]) -> Option<(u128, &[u8])> {
     None
 }
 
+/// Whether `path` is `folder.join(name)`, `name` being one component.
+fn is_joined(path: &[u8], folder: &Path, name: &std::ffi::OsStr) -> bool {
+    #[cfg(unix)]
+    {
+        let (folder, name) = (
+            folder.as_os_str().as_encoded_bytes(),
+            name.as_encoded_bytes(),
+        );
+        // As `Path::join`: a separator unless the folder is empty or already ends with one.
+        let separator = usize::from(!folder.is_empty() && !folder.ends_with(b"/"));
+        path.len() == folder.len() + separator + name.len()
+            && path.starts_with(folder)
+            && path.ends_with(name)
+            && (separator == 0 || path[folder.len()] == b'/')
+    }
+    #[cfg(not(unix))]
+    {
+        path == folder.join(name).as_os_str().as_encoded_bytes()
+    }
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
@@ -660,6 +703,23 @@ mod tests {
         };
         assert!(known.unchanged(&path, &stat, &expected));
         assert!(!known.unchanged(Path::new("/elsewhere"), &stat, &expected));
+        let (folder, name) = (path.parent().unwrap(), path.file_name().unwrap());
+        assert!(known.unchanged_in(folder, name, &stat, &expected));
+        let mut with_slash = folder.as_os_str().to_owned();
+        with_slash.push("/");
+        assert!(known.unchanged_in(Path::new(&with_slash), name, &stat, &expected));
+        assert!(!known.unchanged_in(folder, "other".as_ref(), &stat, &expected));
+        // The same bytes with another byte where the separator goes.
+        let parts = (
+            Path::new("/venv/lib/python3.12/site-packages/p"),
+            "kg/m1.py",
+        );
+        assert!(!is_joined(
+            path.as_os_str().as_encoded_bytes(),
+            parts.0,
+            parts.1.as_ref()
+        ));
+        assert!(!known.unchanged_in(Path::new("/elsewhere"), name, &stat, &expected));
         let mut other = expected.clone();
         other.digest[0] ^= 1;
         assert!(!known.unchanged(&path, &stat, &other));

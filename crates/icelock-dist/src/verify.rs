@@ -137,27 +137,7 @@ fn run(
                 .map(move |e| (i, d, e))
         })
         .collect();
-    // Symlinks are resolved once per folder, not once per file: thousands of files share a few
-    // hundred folders, and resolving each path in full costs more than hashing it.
-    let mut folders: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
-    for (_, d, e) in &jobs {
-        if let Ok(path) = resolve_inside(&d.site_dir, &d.prefix, &e.path)
-            && let Some(parent) = path.parent()
-            && !folders.contains(parent)
-        {
-            folders.insert(parent.to_path_buf());
-        }
-    }
-    let mut real_folders: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
-    let prefixes: std::collections::BTreeSet<&Path> =
-        dists.iter().map(|d| d.prefix.as_path()).collect();
-    for folder in &folders {
-        let prefix = prefixes
-            .iter()
-            .filter(|p| folder.starts_with(p))
-            .max_by_key(|p| p.as_os_str().len());
-        real_folder(folder, prefix.copied(), &mut real_folders);
-    }
+    let folders = Folders::of(dists, &jobs);
     let mut results = vec![Integrity::default(); dists.len()];
     let mut reused: Vec<(u64, u64)> = Vec::new();
     // On a first run every file will be remembered: sized once rather than grown by doubling.
@@ -167,16 +147,17 @@ fn run(
     };
     // In slices, so that only one slice's outcomes (each with the path and digest to remember)
     // are held at a time, not a large environment's sixty thousand.
+    let mut slice_start = 0;
     for slice in jobs.chunks(OUTCOMES_AT_ONCE) {
         let outcomes: Vec<(usize, Result<Verified, FileProblem>)> = slice
             .par_iter()
-            .map(|(i, dist, entry)| {
-                (
-                    *i,
-                    verify_entry(&dist.site_dir, &dist.prefix, entry, &real_folders, cache),
-                )
+            .enumerate()
+            .map(|(at, (i, dist, entry))| {
+                let folder = folders.of_job(slice_start + at);
+                (*i, verify_entry(dist, entry, folder, cache))
             })
             .collect();
+        slice_start += slice.len();
         for (i, outcome) in outcomes {
             match outcome {
                 Ok(verified) => {
@@ -199,6 +180,97 @@ fn run(
     }
     let remembered = cache.and_then(|(known, _)| KnownFiles::rebuilt(known, &reused, fresh));
     (results, remembered)
+}
+
+/// Where a folder of RECORD's files really is.
+enum Folder {
+    /// Its real path (symlinks resolved), inside the prefix.
+    Real(PathBuf),
+    /// It does not exist.
+    Missing,
+    /// Its real path leaves the prefix (a symlinked folder pointing out).
+    Outside(PathBuf),
+}
+
+impl Folder {
+    fn of(folder: &Path, prefix: &Path, memo: &mut HashMap<PathBuf, Option<PathBuf>>) -> Self {
+        match real_folder(folder, Some(prefix), memo) {
+            None => Self::Missing,
+            Some(real) if real.starts_with(prefix) => Self::Real(real),
+            Some(real) => Self::Outside(real),
+        }
+    }
+}
+
+/// The folder of every job's file, resolved once per folder before any file is read: thousands
+/// of files share a few hundred folders, and resolving each path in full costs more than
+/// hashing the file. RECORD lists a package folder by folder, so a run of rows with the same
+/// folder text costs one comparison each.
+struct Folders {
+    /// Per job, its index in `folders`; `None` when the file's path is resolved on its own (it
+    /// leaves the prefix, or its last component is `..`).
+    of_job: Vec<Option<u32>>,
+    folders: Vec<Folder>,
+}
+
+impl Folders {
+    fn of(dists: &[InstalledDist], jobs: &[(usize, &InstalledDist, &RecordEntry)]) -> Self {
+        let prefixes: std::collections::BTreeSet<&Path> =
+            dists.iter().map(|d| d.prefix.as_path()).collect();
+        // By dist and resolved folder: a folder's verdict depends on its dist's prefix.
+        let mut ids: HashMap<(usize, PathBuf), u32> = HashMap::new();
+        let mut memo = HashMap::new();
+        let mut folders = Vec::new();
+        let mut last: Option<(usize, &Path, Option<u32>)> = None;
+        let of_job = jobs
+            .iter()
+            .map(|(i, dist, entry)| {
+                let path = Path::new(&entry.path);
+                let text = path.file_name().and(path.parent());
+                if let (Some(text), Some((last_i, last_text, id))) = (text, last)
+                    && last_i == *i
+                    && last_text == text
+                {
+                    return id;
+                }
+                let id = resolve_inside(&dist.site_dir, &dist.prefix, &entry.path)
+                    .ok()
+                    .and_then(|resolved| {
+                        let folder = resolved.parent()?.to_path_buf();
+                        if let Some(&id) = ids.get(&(*i, folder.clone())) {
+                            return Some(id);
+                        }
+                        // Resolved from the innermost prefix holding it, the others' folders
+                        // being below it.
+                        let prefix = prefixes
+                            .iter()
+                            .filter(|p| folder.starts_with(p))
+                            .max_by_key(|p| p.as_os_str().len())
+                            .copied()
+                            .unwrap_or(&dist.prefix);
+                        let mut found = Folder::of(&folder, prefix, &mut memo);
+                        if let Folder::Real(real) = &found
+                            && !real.starts_with(&dist.prefix)
+                        {
+                            found = Folder::Outside(real.clone());
+                        }
+                        let id = u32::try_from(folders.len()).ok()?;
+                        folders.push(found);
+                        ids.insert((*i, folder), id);
+                        Some(id)
+                    });
+                if let Some(text) = text {
+                    last = Some((*i, text, id));
+                }
+                id
+            })
+            .collect();
+        Self { of_job, folders }
+    }
+
+    fn of_job(&self, job: usize) -> Option<&Folder> {
+        self.of_job[job].map(|id| &self.folders[id as usize])
+    }
 }
 
 /// The real path of `folder` (symlinks resolved), or `None` when it does not exist, memoised in
@@ -258,39 +330,52 @@ pub fn resolve_inside(site: &Path, prefix: &Path, record_path: &str) -> Result<P
 }
 
 fn verify_entry(
-    site: &Path,
-    prefix: &Path,
+    dist: &InstalledDist,
     entry: &RecordEntry,
-    real_folders: &HashMap<PathBuf, Option<PathBuf>>,
+    folder: Option<&Folder>,
     cache: Option<(&KnownFiles, Cutoff)>,
 ) -> Result<Verified, FileProblem> {
-    let path = entry.path.clone();
-    let resolved = resolve_inside(site, prefix, &entry.path).map_err(|resolved| {
-        FileProblem::OutsideEnvironment {
-            path: path.clone(),
-            resolved,
+    let prefix = dist.prefix.as_path();
+    let path = || entry.path.clone();
+    // A path the folders could not be worked out for ahead is resolved here, by itself: it
+    // leaves the prefix (which this reports), or it ends in `..`.
+    let alone;
+    let (folder, name) = match (folder, Path::new(&entry.path).file_name()) {
+        (Some(folder), Some(name)) => (folder, name),
+        _ => {
+            let resolved =
+                resolve_inside(&dist.site_dir, prefix, &entry.path).map_err(|resolved| {
+                    FileProblem::OutsideEnvironment {
+                        path: path(),
+                        resolved,
+                    }
+                })?;
+            let parent = resolved.parent().unwrap_or(prefix);
+            alone = (
+                Folder::of(parent, prefix, &mut HashMap::new()),
+                resolved.file_name().unwrap_or_default().to_owned(),
+            );
+            (&alone.0, alone.1.as_os_str())
         }
-    })?;
-    let folder = resolved.parent().unwrap_or(prefix);
-    let Some(Some(real_folder)) = real_folders.get(folder) else {
-        return Err(FileProblem::Missing { path });
     };
-    if !real_folder.starts_with(prefix) {
-        return Err(FileProblem::OutsideEnvironment {
-            path,
-            resolved: real_folder.join(resolved.file_name().unwrap_or_default()),
-        });
-    }
-    let name = resolved.file_name().unwrap_or_default();
-    let mut real = real_folder.join(name);
+    let real_folder = match folder {
+        Folder::Real(real) => real.as_path(),
+        Folder::Missing => return Err(FileProblem::Missing { path: path() }),
+        Folder::Outside(real) => {
+            return Err(FileProblem::OutsideEnvironment {
+                path: path(),
+                resolved: real.join(name),
+            });
+        }
+    };
     // A file remembered as verified needs one `lstat` (which never follows a final symlink, as
     // the open below never does) to be known unchanged: no open, no read. With nothing
     // remembered (a first run) there is nothing to look up, so no `lstat` either.
     if let (Some((known, _)), Some(expected)) = (cache, &entry.hash)
         && !known.is_empty()
-        && let Some(stat) = at_folder::lstat_file(real_folder, name, &real)
+        && let Some(stat) = at_folder::lstat_file(real_folder, name)
         && entry.size.is_none_or(|size| size == stat.size())
-        && known.unchanged(&real, &stat, expected)
+        && known.unchanged_in(real_folder, name, &stat, expected)
     {
         return Ok(Verified {
             bytes_hashed: 0,
@@ -300,41 +385,42 @@ fn verify_entry(
     // Open without following a final symlink (it may point out of the prefix) and without
     // blocking (a named pipe would hang a plain open), then fstat the handle, so only regular
     // files are ever read.
-    let mut file = match at_folder::open_no_follow(real_folder, name, &real) {
+    let mut real = real_folder.join(name);
+    let mut file = match at_folder::open_no_follow(real_folder, name) {
         Ok(file) => file,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            return Err(FileProblem::Missing { path });
+            return Err(FileProblem::Missing { path: path() });
         }
         Err(err) if is_symlink_error(&err, &real) => {
             real = match std::fs::canonicalize(&real) {
                 Ok(target) => target,
-                Err(_) => return Err(FileProblem::Missing { path }),
+                Err(_) => return Err(FileProblem::Missing { path: path() }),
             };
             if !real.starts_with(prefix) {
                 return Err(FileProblem::OutsideEnvironment {
-                    path,
+                    path: path(),
                     resolved: real,
                 });
             }
             open_no_follow(&real).map_err(|err| FileProblem::Unreadable {
-                path: path.clone(),
+                path: path(),
                 message: err.to_string(),
             })?
         }
         Err(err) => {
             return Err(FileProblem::Unreadable {
-                path,
+                path: path(),
                 message: err.to_string(),
             });
         }
     };
     let meta = file.metadata().map_err(|err| FileProblem::Unreadable {
-        path: path.clone(),
+        path: path(),
         message: err.to_string(),
     })?;
     if !meta.is_file() {
         return Err(FileProblem::NotAFile {
-            path,
+            path: path(),
             found: if meta.is_dir() {
                 "a folder"
             } else {
@@ -353,7 +439,7 @@ fn verify_entry(
         && expected_size != meta.len()
     {
         return Err(FileProblem::SizeMismatch {
-            path,
+            path: path(),
             expected: expected_size,
             actual: meta.len(),
         });
@@ -375,18 +461,18 @@ fn verify_entry(
         "sha512" => stream_hash::<sha2::Sha512>(&mut file, meta.len()),
         other => {
             return Err(FileProblem::UnsupportedHash {
-                path,
+                path: path(),
                 algorithm: other.to_string(),
             });
         }
     }
     .map_err(|err| FileProblem::Unreadable {
-        path: path.clone(),
+        path: path(),
         message: err.to_string(),
     })?;
     if actual != expected.digest {
         return Err(FileProblem::Modified {
-            path,
+            path: path(),
             algorithm: expected.algorithm.clone(),
             expected: hex::encode(&expected.digest),
             actual: hex::encode(actual),
@@ -396,7 +482,7 @@ fn verify_entry(
         && expected_size != size
     {
         return Err(FileProblem::SizeMismatch {
-            path,
+            path: path(),
             expected: expected_size,
             actual: size,
         });
@@ -461,11 +547,26 @@ mod at_folder {
             FOLDER.with(|slot| slot.borrow_mut().take());
         }
 
-        pub(super) fn c_name(name: &OsStr) -> Option<CString> {
-            CString::new(name.as_bytes()).ok()
+        /// A file name as C wants it, on the stack: one is made for every file verified.
+        pub(super) struct CName([u8; 256]);
+
+        impl CName {
+            fn as_ptr(&self) -> *const libc::c_char {
+                self.0.as_ptr().cast()
+            }
         }
 
-        pub(super) fn lstat_at(dir: i32, name: &CString) -> Option<libc::stat> {
+        /// `None` for a name no folder can hold (longer than `NAME_MAX`, or with a NUL).
+        pub(super) fn c_name(name: &OsStr) -> Option<CName> {
+            let bytes = name.as_bytes();
+            let mut buf = [0u8; 256];
+            (bytes.len() < buf.len() && !bytes.contains(&0)).then(|| {
+                buf[..bytes.len()].copy_from_slice(bytes);
+                CName(buf)
+            })
+        }
+
+        pub(super) fn lstat_at(dir: i32, name: &CName) -> Option<libc::stat> {
             let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
             // SAFETY: `dir` is an open descriptor, `name` a valid C string, `st` room for a stat.
             let rc = unsafe {
@@ -480,7 +581,7 @@ mod at_folder {
             (rc == 0).then(|| unsafe { st.assume_init() })
         }
 
-        pub(super) fn open_at(dir: i32, name: &CString) -> std::io::Result<File> {
+        pub(super) fn open_at(dir: i32, name: &CName) -> std::io::Result<File> {
             // SAFETY: as above; the descriptor returned is owned by the File.
             let fd = unsafe {
                 libc::openat(
@@ -498,22 +599,17 @@ mod at_folder {
     }
 
     /// The file's stat, if it is a regular file (a symlink is not followed).
-    pub(super) fn lstat_file(
-        real_folder: &Path,
-        name: &std::ffi::OsStr,
-        full: &Path,
-    ) -> Option<Stat> {
+    pub(super) fn lstat_file(real_folder: &Path, name: &std::ffi::OsStr) -> Option<Stat> {
         #[cfg(target_os = "linux")]
         if let Some(c) = imp::c_name(name) {
             return imp::with_folder(real_folder, |dir| match dir {
                 Some(dir) => imp::lstat_at(dir, &c)
                     .filter(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
                     .map(|st| Stat::of_raw(&st)),
-                None => by_path(full),
+                None => by_path(&real_folder.join(name)),
             });
         }
-        let _ = (real_folder, name);
-        by_path(full)
+        by_path(&real_folder.join(name))
     }
 
     /// Closes the calling thread's folder handle.
@@ -532,17 +628,15 @@ mod at_folder {
     pub(super) fn open_no_follow(
         real_folder: &Path,
         name: &std::ffi::OsStr,
-        full: &Path,
     ) -> std::io::Result<std::fs::File> {
         #[cfg(target_os = "linux")]
         if let Some(c) = imp::c_name(name) {
             return imp::with_folder(real_folder, |dir| match dir {
                 Some(dir) => imp::open_at(dir, &c),
-                None => icelock_env::safe_fs::open_no_follow(full),
+                None => icelock_env::safe_fs::open_no_follow(&real_folder.join(name)),
             });
         }
-        let _ = (real_folder, name);
-        icelock_env::safe_fs::open_no_follow(full)
+        icelock_env::safe_fs::open_no_follow(&real_folder.join(name))
     }
 }
 
