@@ -20,6 +20,7 @@ use crate::config::redact;
 
 const SIMPLE_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
 const PAGES_AT_ONCE: usize = 16;
+const GUESSES_AT_ONCE: usize = 16;
 pub(crate) const SIMPLE_JSON: &str = "application/vnd.pypi.simple.v1+json";
 
 /// Limits and switches of the client.
@@ -136,9 +137,13 @@ pub struct Stats {
 pub struct Client {
     http: reqwest::Client,
     options: Arc<ClientOptions>,
+    /// Requests in flight, by lane. A project's page starts its pipeline, so pages never wait
+    /// behind the requests of other projects' proofs; a `.metadata` asked for on a guess (the
+    /// page did not declare it) may take an index hundreds of milliseconds to refuse, so
+    /// guesses never hold up a proof that will be answered. `limit` is every other request.
     limit: Arc<Semaphore>,
-    /// Pages in flight, within `limit`.
     pages: Arc<Semaphore>,
+    guesses: Arc<Semaphore>,
     /// Credentials by `host[:port]`, from configured URLs and `.netrc`.
     credentials: Arc<HashMap<String, (String, Option<String>)>>,
     cache: Option<Cache>,
@@ -278,6 +283,9 @@ impl Client {
             pages: Arc::new(Semaphore::new(
                 PAGES_AT_ONCE.min(options.concurrency.max(1)),
             )),
+            guesses: Arc::new(Semaphore::new(
+                GUESSES_AT_ONCE.min(options.concurrency.max(1)),
+            )),
             options: Arc::new(options),
             credentials: Arc::new(credentials),
             hosts: Arc::default(),
@@ -353,15 +361,10 @@ impl Client {
         url: &Url,
         cached: Option<&PageEntry>,
     ) -> Result<Option<Fetched>, FetchError> {
-        // Pages are the large answers (megabytes each for old, busy projects): fewer of them in
-        // flight bounds memory, and their own limit keeps them from queueing the small
-        // requests of proofs behind them.
-        let _page = self
-            .pages
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
+        // Pages are the large answers (megabytes each for old, busy projects): few of them in
+        // flight bounds memory.
         self.get_with(
+            &self.pages,
             url,
             Some(SIMPLE_ACCEPT),
             None,
@@ -374,6 +377,13 @@ impl Client {
     /// GETs a small file (a `.metadata`); `None` on 404.
     pub async fn get_small(&self, url: &Url, cap: u64) -> Result<Option<Fetched>, FetchError> {
         self.get(url, None, None, cap).await
+    }
+
+    /// [`Client::get_small`] for a file that may well not exist (a `.metadata` no page
+    /// declared), in a lane of its own.
+    pub async fn get_guess(&self, url: &Url, cap: u64) -> Result<Option<Fetched>, FetchError> {
+        self.get_with(&self.guesses, url, None, None, cap, None)
+            .await
     }
 
     /// GETs `range` of a file. A server that ignores Range answers 200 with the whole body,
@@ -533,11 +543,13 @@ impl Client {
         range: Option<Range<u64>>,
         cap: u64,
     ) -> Result<Option<Fetched>, FetchError> {
-        self.get_with(url, accept, range, cap, None).await
+        self.get_with(&self.limit, url, accept, range, cap, None)
+            .await
     }
 
     async fn get_with(
         &self,
+        lane: &Semaphore,
         url: &Url,
         accept: Option<&str>,
         range: Option<Range<u64>>,
@@ -551,11 +563,7 @@ impl Client {
         if self.options.offline {
             return Err(FetchError::Offline { url: redact(url) });
         }
-        let _permit = self
-            .limit
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
+        let _permit = lane.acquire().await.expect("the semaphore is never closed");
         let response = match self.send(url, accept, range.clone(), validators).await {
             Ok(response) => response,
             Err(FetchError::Status { status: 404, .. }) => return Ok(None),

@@ -290,11 +290,13 @@ impl Indexes {
             return Ok(None);
         }
         let cap = self.client.options().max_metadata_bytes;
-        Ok(self
-            .client
-            .get_small(&file.metadata_url(), cap)
-            .await?
-            .map(|f| f.body))
+        let url = file.metadata_url();
+        let fetched = if file.core_metadata.is_available() {
+            self.client.get_small(&url, cap).await?
+        } else {
+            self.client.get_guess(&url, cap).await?
+        };
+        Ok(fetched.map(|f| f.body))
     }
 
     /// Reads members of a wheel (by exact path inside the zip) through range requests.
