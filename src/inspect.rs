@@ -18,14 +18,23 @@ pub struct Inspection {
 
 impl Inspection {
     pub fn load(env: Option<PathBuf>) -> Result<Self, EnvError> {
-        let env = icelock_env::locate(&EnvRequest::from_process(env))?;
+        Ok(Self::of(Self::locate(env)?))
+    }
+
+    /// The environment asked for (see [`EnvRequest::from_process`]), not yet read.
+    pub fn locate(env: Option<PathBuf>) -> Result<Environment, EnvError> {
+        icelock_env::locate(&EnvRequest::from_process(env))
+    }
+
+    /// Takes `env`'s inventory and builds its graph.
+    pub fn of(env: Environment) -> Self {
         let inventory = icelock_dist::scan(&env);
         let graph = icelock_graph::build(&inventory.dists, &env.markers);
-        Ok(Self {
+        Self {
             env,
             inventory,
             graph,
-        })
+        }
     }
 
     pub fn dists(&self) -> &[InstalledDist] {
@@ -38,27 +47,15 @@ impl Inspection {
     pub fn attribute(
         &self,
         runtime: &tokio::runtime::Runtime,
-        config: icelock_index::IndexConfig,
-        options: icelock_index::ClientOptions,
+        indexes: &icelock_index::Indexes,
         verify: icelock_attribute::Verify,
-    ) -> Result<
-        (Vec<icelock_attribute::Attributed>, Vec<verify::Integrity>),
-        icelock_index::FetchError,
-    > {
-        let credential_urls: Vec<url::Url> = config
-            .indexes
-            .iter()
-            .chain(&config.find_links)
-            .map(|l| l.url.clone())
-            .collect();
+    ) -> (Vec<icelock_attribute::Attributed>, Vec<verify::Integrity>) {
         // Files unchanged (by their stat) since they last matched RECORD are not hashed again;
         // without a cache, everything is.
-        let known_path = options.cache_dir.as_ref().map(|dir| {
+        let known_path = indexes.client().options().cache_dir.as_ref().map(|dir| {
             let root = std::fs::canonicalize(&self.env.root).unwrap_or(self.env.root.clone());
             icelock_index::cache::Cache::new(dir.clone()).known_files_path(&root)
         });
-        let client = icelock_index::Client::new(options, &credential_urls)?;
-        let indexes = icelock_index::Indexes::new(client, config);
         let progress = progress_bar(self.dists().len() as u64);
         let on_done = progress.clone().map(|bar| {
             std::sync::Arc::new(move |name: &uv_normalize::PackageName| {
@@ -83,7 +80,7 @@ impl Inspection {
             let gathered = runtime.block_on(icelock_attribute::gather(
                 &self.env,
                 self.dists(),
-                &indexes,
+                indexes,
                 &options,
             ));
             let integrity = checking
@@ -95,7 +92,7 @@ impl Inspection {
         if let Some(bar) = progress {
             bar.finish_and_clear();
         }
-        Ok((attributed, integrity))
+        (attributed, integrity)
     }
 
     /// Everything `check` reports, in a stable order: by distribution, then by kind and path.

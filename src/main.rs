@@ -244,7 +244,7 @@ fn check(format: CheckFormat, env: Option<PathBuf>) -> Result<ExitCode, AppError
 }
 
 fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
-    let inspection = inspect::Inspection::load(args.env.clone())?;
+    let env = inspect::Inspection::locate(args.env.clone())?;
     let index_args = icelock_index::IndexArgs {
         index_url: args.index_url.clone(),
         extra_index_urls: args.extra_index_url.clone(),
@@ -258,7 +258,7 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
         var: &var,
         home: std::env::var_os("HOME").map(PathBuf::from),
         cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
-        env_root: Some(inspection.env.root.clone()),
+        env_root: Some(env.root.clone()),
     };
     let config = icelock_index::IndexConfig::discover(&index_args, &context)?;
     let options = icelock_index::ClientOptions {
@@ -288,7 +288,17 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
         .enable_all()
         .build()
         .map_err(AppError::Runtime)?;
-    let (attributed, integrity) = inspection.attribute(&runtime, config, options, verify)?;
+    let offline = options.offline;
+    let indexes = icelock_index::Indexes::connect(config, options)?;
+    // The pages of the environment's index installs, asked for while its folders are read.
+    if !offline {
+        let sites = env.site_packages.iter().map(|site| site.path.as_path());
+        for (name, version) in icelock_dist::index_candidates(sites) {
+            indexes.prefetch(runtime.handle(), name, version);
+        }
+    }
+    let inspection = inspect::Inspection::of(env);
+    let (attributed, integrity) = inspection.attribute(&runtime, &indexes, verify);
 
     let output = args.output.as_deref().filter(|p| p.as_os_str() != "-");
     let format = args

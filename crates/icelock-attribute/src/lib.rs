@@ -30,7 +30,6 @@ use icelock_index::{
     FetchError, IndexFile, Indexes, ListedFile, LookupError, ProjectFiles, WheelMembers, WheelName,
 };
 use serde::Serialize;
-use tokio::sync::OnceCell;
 use uv_normalize::PackageName;
 
 /// How much to check beyond the METADATA hash.
@@ -248,22 +247,16 @@ pub async fn gather<'a>(
     indexes: &Indexes,
     options: &Options,
 ) -> Vec<Attributed> {
-    // One lookup per project, shared by every dist of that name (a shadowed copy included).
-    let mut pages: BTreeMap<&'a PackageName, OnceCell<ProjectFiles>> = BTreeMap::new();
-    for dist in dists.iter().filter(|d| needs_index(d)) {
-        pages.entry(&dist.name).or_default();
-    }
     let runtime_lock = env.pyodide.as_ref().map(|runtime| runtime.packages());
-    let (pages, runtime_lock) = (&pages, runtime_lock.as_ref());
+    let runtime_lock = runtime_lock.as_ref();
     let one = |dist: &'a InstalledDist| async move {
-        let files = match pages.get(&dist.name) {
-            Some(cell) => Some(
-                cell.get_or_init(|| indexes.project_files(&dist.name, Some(&dist.version)))
-                    .await,
-            ),
-            None => None,
+        // Looked up once per project and version, however many dists share them.
+        let files = if needs_index(dist) {
+            Some(indexes.project_files(&dist.name, Some(&dist.version)).await)
+        } else {
+            None
         };
-        let attributed = attribute_one(dist, files, runtime_lock, indexes, options).await;
+        let attributed = attribute_one(dist, files.as_ref(), runtime_lock, indexes, options).await;
         if let Some(on_done) = &options.on_done {
             on_done(&dist.name);
         }

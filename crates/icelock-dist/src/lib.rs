@@ -24,7 +24,7 @@ use uv_pep440::Version;
 
 pub use metadata::{CoreMetadata, Requirement};
 pub use record::RecordEntry;
-pub use scan::{Inventory, ScanProblem, Shadowed, scan};
+pub use scan::{Inventory, ScanProblem, Shadowed, index_candidates, scan};
 pub use source::{Provenance, PyodideFiles, Source};
 pub use wheel::WheelInfo;
 

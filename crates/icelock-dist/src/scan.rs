@@ -48,6 +48,32 @@ pub struct ScanProblem {
     pub message: String,
 }
 
+/// The distributions an index will likely be asked about, from the names of their folders: a
+/// `.dist-info` holding a `WHEEL` and none of the marks of a direct, local or Pyodide install
+/// (`direct_url.json`, `PYODIDE_URL`, `PYODIDE_SOURCE`). A caller can start those lookups
+/// before [`scan`] has read every folder. Nothing is read but folder listings and three
+/// `stat`s per folder, and no name is offered that a scan would not look up.
+pub fn index_candidates<'a>(
+    site_folders: impl IntoIterator<Item = &'a Path>,
+) -> Vec<(PackageName, Version)> {
+    site_folders
+        .into_iter()
+        .filter_map(|site| std::fs::read_dir(site).ok())
+        .flat_map(|entries| entries.flatten())
+        .filter_map(|entry| {
+            let folder = entry.file_name();
+            let stem = folder.to_str()?.strip_suffix(".dist-info")?;
+            let (name, version) = stem.rsplit_once('-')?;
+            let dir = entry.path();
+            let is_index_wheel = dir.join("WHEEL").is_file()
+                && ["direct_url.json", "PYODIDE_URL", "PYODIDE_SOURCE"]
+                    .iter()
+                    .all(|mark| std::fs::symlink_metadata(dir.join(mark)).is_err());
+            is_index_wheel.then_some((name.parse().ok()?, version.parse().ok()?))
+        })
+        .collect()
+}
+
 /// Reads every `.dist-info` and `.egg-info` on the environment's path, in parallel.
 pub fn scan(env: &Environment) -> Inventory {
     let mut found: Vec<(usize, PathBuf, SiteRole)> = Vec::new();
@@ -561,5 +587,32 @@ mod tests {
         std::fs::write(&bogus, "").unwrap();
         let err = read_dist(&bogus, tmp.path().into(), None, tmp.path().into()).unwrap_err();
         assert!(err.message.contains("is a file"));
+    }
+
+    /// Only index installs of wheels are offered ahead: a name from a local, direct or Pyodide
+    /// install is never sent to an index before the scan says it should be.
+    #[test]
+    fn index_candidates_are_the_index_wheels() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dist = |folder: &str, files: &[&str]| {
+            let dir = tmp.path().join(folder);
+            std::fs::create_dir(&dir).unwrap();
+            for file in files {
+                std::fs::write(dir.join(file), "").unwrap();
+            }
+        };
+        dist("Demo_Pkg-1.0.dist-info", &["WHEEL", "METADATA", "RECORD"]);
+        dist("local-2.0.dist-info", &["WHEEL", "direct_url.json"]);
+        dist("fetched-3.0.dist-info", &["WHEEL", "PYODIDE_URL"]);
+        dist("loaded-4.0.dist-info", &["WHEEL", "PYODIDE_SOURCE"]);
+        dist("built-5.0.dist-info", &["METADATA"]);
+        dist("old-6.0.egg-info", &["PKG-INFO"]);
+        dist("not-a-version-x.y!.dist-info", &["WHEEL"]);
+        std::fs::write(tmp.path().join("stray-7.0.dist-info"), "").unwrap();
+        let found = index_candidates([tmp.path()]);
+        let expected: Vec<(PackageName, Version)> =
+            vec![("demo-pkg".parse().unwrap(), "1.0".parse().unwrap())];
+        assert_eq!(found, expected);
+        assert!(index_candidates([tmp.path().join("missing").as_path()]).is_empty());
     }
 }

@@ -152,7 +152,6 @@ pub struct Client {
     /// opening its own and paying for a TLS handshake.
     hosts: Arc<std::sync::Mutex<HashMap<String, Arc<HostGate>>>>,
     pub stats: Arc<Stats>,
-    bodies: Arc<BodyPool>,
     /// When the client was made: `-v` lines carry the time since, so a log is a timeline.
     started: std::time::Instant,
 }
@@ -290,7 +289,6 @@ impl Client {
             credentials: Arc::new(credentials),
             hosts: Arc::default(),
             stats: Arc::new(Stats::default()),
-            bodies: Arc::default(),
             started: std::time::Instant::now(),
         })
     }
@@ -327,12 +325,6 @@ impl Client {
 
     pub fn cache(&self) -> Option<&Cache> {
         self.cache.as_ref()
-    }
-
-    /// Hands back the body of a page from [`Client::get_page`] once it is no longer needed, for
-    /// the next page to be read into.
-    pub fn recycle(&self, body: Vec<u8>) {
-        self.bodies.give(body);
     }
 
     fn check_scheme(&self, url: &Url) -> Result<(), FetchError> {
@@ -620,8 +612,7 @@ impl Client {
             (None, None)
         };
         let status = response.status().as_u16();
-        let pool = (accept == Some(SIMPLE_ACCEPT)).then_some(&*self.bodies);
-        let body = read_capped(url, response, cap, pool).await?;
+        let body = read_capped(url, response, cap).await?;
         if self.options.verbose {
             // The answer's end, beside the request's start, gives each request's time in the log.
             eprintln!(
@@ -820,7 +811,6 @@ async fn read_capped(
     url: &Url,
     mut response: reqwest::Response,
     cap: u64,
-    pool: Option<&BodyPool>,
 ) -> Result<Vec<u8>, FetchError> {
     if response.content_length().is_some_and(|n| n > cap) {
         return Err(FetchError::TooLarge {
@@ -831,11 +821,7 @@ async fn read_capped(
     // Sized by Content-Length up front: grown by doubling, a body of megabytes would hold up to
     // twice its size, for each of the pages in flight. A length that lies costs only address space (pages
     // of an allocation are not backed until written) and is bounded by `cap`.
-    let size = response.content_length().unwrap_or(0).min(cap) as usize;
-    let mut body = match pool {
-        Some(pool) => pool.take(size),
-        None => Vec::with_capacity(size),
-    };
+    let mut body = Vec::with_capacity(response.content_length().unwrap_or(0).min(cap) as usize);
     while let Some(chunk) = response.chunk().await.map_err(|e| network(url, &e))? {
         if (body.len() + chunk.len()) as u64 > cap {
             return Err(FetchError::TooLarge {
@@ -846,63 +832,6 @@ async fn read_capped(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-/// Page bodies, kept for reuse once parsed. A page is megabytes, and fresh memory for each one
-/// costs a page fault per 4 KiB as it is written and an `munmap` when it is freed: a fifth of
-/// the time of a run whose pages all come again. At most one body per page in flight is kept,
-/// so the pool holds no more than the pages in flight held at their peak.
-#[derive(Default)]
-struct BodyPool {
-    free: std::sync::Mutex<Vec<Vec<u8>>>,
-}
-
-impl BodyPool {
-    /// Bodies smaller than this come from the allocator's own free lists anyway.
-    const SMALLEST: usize = 256 * 1024;
-
-    /// An empty buffer for a body of `size` bytes: the smallest kept one that holds it, else
-    /// the largest (grown), else a new one.
-    fn take(&self, size: usize) -> Vec<u8> {
-        let mut free = self
-            .free
-            .lock()
-            .expect("never poisoned: nothing panics while held");
-        let fits = free
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| b.capacity() >= size)
-            .min_by_key(|(_, b)| b.capacity())
-            .map(|(i, _)| i);
-        let largest = || {
-            free.iter()
-                .enumerate()
-                .max_by_key(|(_, b)| b.capacity())
-                .map(|(i, _)| i)
-        };
-        match fits.or_else(largest) {
-            Some(i) => {
-                let mut body = free.swap_remove(i);
-                body.reserve(size);
-                body
-            }
-            None => Vec::with_capacity(size),
-        }
-    }
-
-    fn give(&self, mut body: Vec<u8>) {
-        if body.capacity() < Self::SMALLEST {
-            return;
-        }
-        body.clear();
-        let mut free = self
-            .free
-            .lock()
-            .expect("never poisoned: nothing panics while held");
-        if free.len() < PAGES_AT_ONCE {
-            free.push(body);
-        }
-    }
 }
 
 /// `bytes a-b/total` → (`a..b+1`, total; `*` when unknown).

@@ -5,8 +5,8 @@
 //! links locations once per run whatever the project, and all of it concurrently up to the
 //! client's limit.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use futures_util::future::join_all;
 use tokio::sync::OnceCell;
@@ -15,7 +15,7 @@ use uv_normalize::PackageName;
 use uv_pep440::Version;
 
 use crate::cache::PageEntry;
-use crate::client::{Client, FetchError, Fetched};
+use crate::client::{Client, ClientOptions, FetchError, Fetched};
 use crate::config::{IndexConfig, Location, redact};
 use crate::simple::{self, IndexFile, PageError, ProjectPage};
 use crate::sparse_zip::{MemberRead, Step};
@@ -62,11 +62,15 @@ pub struct WheelMembers {
     pub size: u64,
 }
 
+/// A project's files, by name and the version kept (`None`: every version).
+type Projects = HashMap<(PackageName, Option<Version>), Arc<OnceCell<ProjectFiles>>>;
+
 #[derive(Clone)]
 pub struct Indexes {
     client: Client,
     config: Arc<IndexConfig>,
     find_links: Arc<Vec<OnceCell<Result<ProjectPage, LookupError>>>>,
+    projects: Arc<Mutex<Projects>>,
 }
 
 impl Indexes {
@@ -76,7 +80,28 @@ impl Indexes {
             client,
             config: Arc::new(config),
             find_links: Arc::new(find_links),
+            projects: Arc::default(),
         }
+    }
+
+    /// A client for `config`'s locations (the logins in their URLs given to it) with `options`.
+    pub fn connect(config: IndexConfig, options: ClientOptions) -> Result<Self, FetchError> {
+        let logins: Vec<Url> = config
+            .indexes
+            .iter()
+            .chain(&config.find_links)
+            .map(|l| l.url.clone())
+            .collect();
+        Ok(Self::new(Client::new(options, &logins)?, config))
+    }
+
+    /// Starts looking up `name` at `version` on `runtime`, for a later [`Indexes::project_files`]
+    /// to find done or under way: a caller that knows the projects before it has read all it
+    /// needs to prove them (the folder names of an environment, before their METADATA and
+    /// RECORD are read) has the pages come in meanwhile.
+    pub fn prefetch(&self, runtime: &tokio::runtime::Handle, name: PackageName, version: Version) {
+        let this = self.clone();
+        runtime.spawn(async move { this.project_files(&name, Some(&version)).await });
     }
 
     pub fn client(&self) -> &Client {
@@ -101,11 +126,25 @@ impl Indexes {
     /// order (primary index first).
     ///
     /// With `version`, an index page keeps only that version's files: the rest are never built.
+    /// Each project (and version) is looked up once per run, however often it is asked for.
     pub async fn project_files(
         &self,
         name: &PackageName,
         version: Option<&Version>,
     ) -> ProjectFiles {
+        let cell = self
+            .projects
+            .lock()
+            .expect("never poisoned: nothing panics while it is held")
+            .entry((name.clone(), version.cloned()))
+            .or_default()
+            .clone();
+        cell.get_or_init(|| self.look_up(name, version))
+            .await
+            .clone()
+    }
+
+    async fn look_up(&self, name: &PackageName, version: Option<&Version>) -> ProjectFiles {
         let pages = self.config.indexes.iter().map(|index| async move {
             let result: Result<Option<ProjectPage>, LookupError> =
                 self.project_page(&index.url, name, version).await;
@@ -235,8 +274,6 @@ impl Indexes {
             };
             joined(tokio::task::spawn_blocking(parse).await)
         };
-        let mut fetched = fetched;
-        self.client.recycle(std::mem::take(&mut fetched.body));
         let page = page?;
         if let Some(cache) = cache {
             // File URLs resolved against an index URL with a login carry it: the client adds

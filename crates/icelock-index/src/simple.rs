@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 use std::borrow::Cow;
 
 use serde::Deserialize;
+use serde::de::{
+    DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::value::RawValue;
 use url::Url;
 
@@ -86,12 +89,76 @@ pub enum PageError {
     BadUrl { filename: String, message: String },
 }
 
-#[derive(Deserialize)]
-struct JsonPage<'a> {
-    #[serde(default)]
-    meta: Option<JsonMeta>,
-    #[serde(borrow)]
-    files: Vec<JsonFile<'a>>,
+/// A PEP 691 page read with the file filter at hand: a file entry not kept is dropped as soon
+/// as it is read, so a page of tens of thousands of files never holds more than the kept ones.
+struct PageSeed<'k> {
+    keep: &'k dyn Fn(&str) -> bool,
+}
+
+/// The page's `meta`, and its kept files.
+type JsonPage<'a> = (Option<JsonMeta>, Vec<JsonFile<'a>>);
+
+impl<'de> DeserializeSeed<'de> for PageSeed<'_> {
+    type Value = JsonPage<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PageSeed<'_> {
+    type Value = JsonPage<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a project page")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut meta, mut files) = (None, None);
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "meta" if meta.is_some() => return Err(A::Error::duplicate_field("meta")),
+                "files" if files.is_some() => return Err(A::Error::duplicate_field("files")),
+                "meta" => meta = Some(map.next_value::<Option<JsonMeta>>()?),
+                "files" => files = Some(map.next_value_seed(FilesSeed { keep: self.keep })?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let files = files.ok_or_else(|| A::Error::missing_field("files"))?;
+        Ok((meta.flatten(), files))
+    }
+}
+
+struct FilesSeed<'k> {
+    keep: &'k dyn Fn(&str) -> bool,
+}
+
+impl<'de> DeserializeSeed<'de> for FilesSeed<'_> {
+    type Value = Vec<JsonFile<'de>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FilesSeed<'_> {
+    type Value = Vec<JsonFile<'de>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of files")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut kept = Vec::new();
+        while let Some(file) = seq.next_element::<JsonFile<'de>>()? {
+            if (self.keep)(&file.filename) {
+                kept.push(file);
+            }
+        }
+        Ok(kept)
+    }
 }
 
 #[derive(Deserialize)]
@@ -190,19 +257,19 @@ pub fn parse_json_filtered(
     base: &Url,
     keep: &dyn Fn(&str) -> bool,
 ) -> Result<ProjectPage, PageError> {
-    let page: JsonPage =
-        serde_json::from_slice(bytes).map_err(|e| PageError::Json(e.to_string()))?;
-    if let Some(version) = page.meta.and_then(|m| m.api_version) {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let (meta, kept) = PageSeed { keep }
+        .deserialize(&mut deserializer)
+        .and_then(|page| deserializer.end().map(|()| page))
+        .map_err(|e| PageError::Json(e.to_string()))?;
+    if let Some(version) = meta.and_then(|m| m.api_version) {
         let major = version.split('.').next().unwrap_or_default();
         if major != "1" {
             return Err(PageError::UnsupportedApiVersion(version));
         }
     }
     let mut files = Vec::new();
-    for f in page.files {
-        if !keep(&f.filename) {
-            continue;
-        }
+    for f in kept {
         let filename = f.filename.as_ref();
         let href: String = value(f.url, "url", filename)?
             .ok_or_else(|| PageError::Json(format!("file {filename:?} has no \"url\"")))?;
