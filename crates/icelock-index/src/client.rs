@@ -20,7 +20,7 @@ use crate::config::redact;
 
 const SIMPLE_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
 const PAGES_AT_ONCE: usize = 16;
-const GUESSES_AT_ONCE: usize = 16;
+const GUESSES_AT_ONCE: usize = 48;
 pub(crate) const SIMPLE_JSON: &str = "application/vnd.pypi.simple.v1+json";
 
 /// Limits and switches of the client.
