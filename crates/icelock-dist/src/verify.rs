@@ -193,8 +193,15 @@ enum Folder {
 }
 
 impl Folder {
-    fn of(folder: &Path, prefix: &Path, memo: &mut HashMap<PathBuf, Option<PathBuf>>) -> Self {
-        match real_folder(folder, Some(prefix), memo) {
+    /// `folder` resolved component by component below `from`, judged against `prefix` (the
+    /// dist's own, which `from` may lie inside).
+    fn of(
+        folder: &Path,
+        from: &Path,
+        prefix: &Path,
+        memo: &mut HashMap<PathBuf, Option<PathBuf>>,
+    ) -> Self {
+        match real_folder(folder, Some(from), memo) {
             None => Self::Missing,
             Some(real) if real.starts_with(prefix) => Self::Real(real),
             Some(real) => Self::Outside(real),
@@ -242,18 +249,13 @@ impl Folders {
                         }
                         // Resolved from the innermost prefix holding it, the others' folders
                         // being below it.
-                        let prefix = prefixes
+                        let from = prefixes
                             .iter()
                             .filter(|p| folder.starts_with(p))
                             .max_by_key(|p| p.as_os_str().len())
                             .copied()
                             .unwrap_or(&dist.prefix);
-                        let mut found = Folder::of(&folder, prefix, &mut memo);
-                        if let Folder::Real(real) = &found
-                            && !real.starts_with(&dist.prefix)
-                        {
-                            found = Folder::Outside(real.clone());
-                        }
+                        let found = Folder::of(&folder, from, &dist.prefix, &mut memo);
                         let id = u32::try_from(folders.len()).ok()?;
                         folders.push(found);
                         ids.insert((*i, folder), id);
@@ -352,7 +354,7 @@ fn verify_entry(
                 })?;
             let parent = resolved.parent().unwrap_or(prefix);
             alone = (
-                Folder::of(parent, prefix, &mut HashMap::new()),
+                Folder::of(parent, prefix, prefix, &mut HashMap::new()),
                 resolved.file_name().unwrap_or_default().to_owned(),
             );
             (&alone.0, alone.1.as_os_str())

@@ -1,9 +1,9 @@
 //! The configured indexes as one thing to ask: "which files does project X have, where?",
 //! "what is this file's METADATA?", "what are these members of this wheel?".
 //!
-//! Every project page is fetched once per index per run (callers ask once per project), find-
-//! links locations once per run whatever the project, and all of it concurrently up to the
-//! client's limit.
+//! Every project page is fetched once per index per run (lookups are memoised by project and
+//! version, so a lookup started early is found by the later ones), find-links locations once
+//! per run whatever the project, and all of it concurrently within the client's limits.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
