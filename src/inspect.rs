@@ -52,9 +52,9 @@ impl Inspection {
     ) -> (Vec<icelock_attribute::Attributed>, Vec<verify::Integrity>) {
         // Files unchanged (by their stat) since they last matched RECORD are not hashed again;
         // without a cache, everything is.
-        let known_path = indexes.client().options().cache_dir.as_ref().map(|dir| {
+        let known_path = indexes.client().cache().map(|cache| {
             let root = std::fs::canonicalize(&self.env.root).unwrap_or(self.env.root.clone());
-            icelock_index::cache::Cache::new(dir.clone()).known_files_path(&root)
+            cache.known_files_path(&root)
         });
         let progress = progress_bar(self.dists().len() as u64);
         let on_done = progress.clone().map(|bar| {

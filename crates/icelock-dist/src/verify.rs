@@ -787,6 +787,24 @@ mod tests {
             SystemTime::now() + Duration::from_secs(60)
         }
 
+        /// A folder is judged against its own dist's prefix, whichever prefix it was resolved
+        /// from: a base dist's file reached through a folder inside the venv (the inner
+        /// prefix) that links elsewhere in the base prefix is inside the environment.
+        #[test]
+        fn a_folder_is_judged_by_its_own_dists_prefix() {
+            let tmp = tempfile::tempdir().unwrap();
+            let mut base = one_file_dist(tmp.path(), b"x = 1\n");
+            std::fs::create_dir(tmp.path().join("venv")).unwrap();
+            let venv = one_file_dist(&tmp.path().join("venv"), b"y = 2\n");
+            std::os::unix::fs::symlink(base.site_dir.join("pkg"), venv.prefix.join("link"))
+                .unwrap();
+            base.record.as_mut().unwrap()[0].path = "../venv/link/mod.py".into();
+            let integrity = verify_all(&[base, venv]);
+            assert!(integrity[0].problems.is_empty(), "{:?}", integrity[0]);
+            assert_eq!(integrity[0].files_ok, 1);
+            assert_eq!(integrity[1].files_ok, 1);
+        }
+
         #[test]
         fn an_unchanged_file_is_not_hashed_again() {
             let tmp = tempfile::tempdir().unwrap();

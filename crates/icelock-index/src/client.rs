@@ -951,4 +951,87 @@ mod tests {
         assert!(!err.to_string().contains("s3cret"));
         assert!(!err.to_string().contains("user"));
     }
+
+    /// A server on loopback that answers `ok` to every GET, except those whose path starts
+    /// with `/hang`, which it never answers.
+    async fn hanging_server() -> std::net::SocketAddr {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut request = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    if request.starts_with(b"GET /hang") {
+                        tokio::time::sleep(Duration::from_secs(600)).await;
+                    }
+                    let answer =
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+                    let _ = socket.write_all(answer).await;
+                });
+            }
+        });
+        addr
+    }
+
+    /// With one request allowed per lane, a guessed `.metadata` the index never answers holds
+    /// up neither a page nor a proof's request, and a proof's request that hangs holds up no
+    /// page: pages start every project's pipeline.
+    #[test]
+    fn a_hanging_request_holds_up_only_its_own_lane() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let addr = hanging_server().await;
+            let url = |path: &str| Url::parse(&format!("http://{addr}{path}")).unwrap();
+            let client = Client::new(
+                ClientOptions {
+                    concurrency: 1,
+                    ..ClientOptions::default()
+                },
+                &[],
+            )
+            .unwrap();
+            // The host's first answer lets later requests go at once.
+            client.get_small(&url("/first"), 1024).await.unwrap();
+            let guess = {
+                let (client, url) = (client.clone(), url("/hang.metadata"));
+                tokio::spawn(async move { client.get_guess(&url, 1024).await })
+            };
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let others = async {
+                let page = client.get_page(&url("/simple/demo/"), None).await;
+                let small = client.get_small(&url("/other.metadata"), 1024).await;
+                (page.unwrap().unwrap().body, small.unwrap().unwrap().body)
+            };
+            let answered = tokio::time::timeout(Duration::from_secs(10), others).await;
+            assert_eq!(
+                answered.expect("a hanging guess held up a page or a proof's request"),
+                (b"ok".to_vec(), b"ok".to_vec())
+            );
+            assert!(!guess.is_finished(), "the guess was never answered");
+
+            let small = {
+                let (client, url) = (client.clone(), url("/hang.whl"));
+                tokio::spawn(async move { client.get_small(&url, 1024).await })
+            };
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let page = tokio::time::timeout(
+                Duration::from_secs(10),
+                client.get_page(&url("/simple/other/"), None),
+            )
+            .await
+            .expect("a hanging proof request held up a page");
+            assert_eq!(page.unwrap().unwrap().body, b"ok");
+            assert!(!small.is_finished(), "the proof request was never answered");
+            guess.abort();
+            small.abort();
+        });
+    }
 }

@@ -4,9 +4,8 @@
 //! PEP 658/714 metadata availability, and (API 1.1+) size and upload time. Unknown JSON keys are
 //! ignored; a JSON page whose major API version is newer than 1 is refused, as PEP 691 requires.
 
-use std::collections::BTreeMap;
-
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde::de::{
@@ -495,6 +494,27 @@ mod tests {
         );
         assert_eq!(page.files[1].core_metadata, CoreMetadataInfo::Available);
         assert_eq!(page.files[1].yanked.as_deref(), Some("broken"));
+    }
+
+    /// Only the files kept are read in full: a malformed value in another version's entry is
+    /// never looked at, one in a kept entry is refused with the file and the key named.
+    #[test]
+    fn only_kept_entries_are_read_in_full() {
+        let page = br#"{"meta": {"api-version": "1.1"}, "files": [
+            {"filename": "demo-0.9.tar.gz", "url": 7, "size": "big", "hashes": null},
+            {"filename": "demo-1.0.tar.gz", "url": "demo-1.0.tar.gz", "size": 12}
+        ]}"#;
+        let keep = |f: &str| f.contains("1.0");
+        let kept = parse_json_filtered(page, &base(), &keep).unwrap();
+        assert_eq!(kept.files.len(), 1);
+        assert_eq!(kept.files[0].size, Some(12));
+        let err = parse_json(page, &base()).unwrap_err().to_string();
+        assert!(
+            err.contains(r#"file "demo-0.9.tar.gz", key "url""#),
+            "{err}"
+        );
+        let no_files = parse_json(br#"{"meta": {"api-version": "1.0"}}"#, &base());
+        assert!(matches!(no_files, Err(PageError::Json(m)) if m.contains("missing field `files`")));
     }
 
     #[test]
