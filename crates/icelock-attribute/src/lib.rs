@@ -716,8 +716,8 @@ const HEDGE_FLOOR: std::time::Duration = std::time::Duration::from_millis(25);
 const HEDGE_BLIND: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Asks for the `.metadata` file and, with `probe`, the wheel's size beside it. A declared
-/// `.metadata` is waited for. A speculative one that is slow to answer is hedged: the wheel's
-/// METADATA and RECORD are read through ranges at the same time, and whichever proves first
+/// `.metadata` is waited for. A speculative one that is slow to answer is hedged: the `wanted`
+/// members of the wheel are read through ranges at the same time, and whichever proves first
 /// is kept (the other request is dropped). Returns the route and the size probe's answer.
 async fn metadata_or_tail(
     indexes: &Indexes,
@@ -870,7 +870,12 @@ async fn prove(
         proof = Some(ProofKind::CoreMetadataHash);
     }
     let need_members = options.verify >= Verify::Record;
-    let wanted = vec![metadata_member.clone(), record_member.clone()];
+    // The wheel's RECORD is read only when it is compared: it can be hundreds of KiB.
+    let wanted = if need_members {
+        vec![metadata_member.clone(), record_member.clone()]
+    } else {
+        vec![metadata_member.clone()]
+    };
     if proof.is_none() && !need_members && (speculate || file.core_metadata.is_available()) {
         // The size probe (one byte of the wheel, whose answer carries its total size) is
         // only asked when a size is listed to confirm; it also times the round trip.

@@ -114,6 +114,25 @@ impl SparseFile {
         (end <= self.size).then_some(cd_offset..end)
     }
 
+    /// The first part of `range` not fetched yet, if any.
+    pub fn first_gap(&self, range: &Range<u64>) -> Option<Range<u64>> {
+        let mut pos = range.start;
+        while pos < range.end {
+            match self.chunk_at(pos) {
+                Some((start, bytes)) => pos = start + bytes.len() as u64,
+                None => {
+                    let next = self
+                        .chunks
+                        .range(pos..)
+                        .next()
+                        .map_or(range.end, |(start, _)| *start);
+                    return Some(pos..next.min(range.end));
+                }
+            }
+        }
+        None
+    }
+
     /// Whether every byte of `range` is fetched already.
     pub fn has(&self, range: &Range<u64>) -> bool {
         self.chunk_at(range.start)
@@ -217,7 +236,15 @@ pub struct MemberRead {
     cap: u64,
     stage: Stage,
     rounds: u32,
+    /// Where the wanted members lie, once the central directory has said so: neighbours are
+    /// merged, so a wheel's METADATA and RECORD (side by side at its end) are one request.
+    spans: Option<Vec<Range<u64>>>,
 }
+
+/// Room left after a member's compressed bytes, as the central directory gives them, for what
+/// only its local header says: a local extra field (tens of bytes as tools write them) and a
+/// data descriptor. A local header that needs more costs one more round trip, not an error.
+const LOCAL_HEADER_SLACK: u64 = 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -247,6 +274,7 @@ impl MemberRead {
             cap,
             stage: Stage::Tail,
             rounds: 0,
+            spans: None,
         }
     }
 
@@ -287,6 +315,20 @@ impl MemberRead {
             ));
         }
         self.rounds += 1;
+        // Once the directory is here, the members are fetched whole in one request: reading
+        // them through the zip reader would ask for 64 KiB per round trip, and a wheel of
+        // thousands of files has a RECORD of hundreds of KiB.
+        if self.spans.is_none() {
+            self.spans = self.member_spans();
+        }
+        let gap = self
+            .spans
+            .iter()
+            .flatten()
+            .find_map(|span| self.sparse.first_gap(span));
+        if let Some(gap) = gap {
+            return Step::Fetch(self.sparse.widen(gap));
+        }
         let (names, cap) = (&self.names, self.cap);
         let attempt = self.sparse.attempt(|archive| {
             let mut found = BTreeMap::new();
@@ -302,6 +344,51 @@ impl MemberRead {
             Attempt::Need(range) => Step::Fetch(range),
             Attempt::Failed(err) => Step::Failed(format!("not a readable zip: {err}")),
         }
+    }
+}
+
+impl MemberRead {
+    /// Each wanted member's bytes, from its local header to the end of its data, as the central
+    /// directory places them; `None` until the directory is fetched. A member larger than the
+    /// cap is left to the zip reader, which refuses it.
+    fn member_spans(&self) -> Option<Vec<Range<u64>>> {
+        let (names, cap, size) = (&self.names, self.cap, self.sparse.size());
+        let Attempt::Done(mut spans) = self.sparse.attempt(|archive| {
+            let mut spans = Vec::new();
+            for name in names {
+                let Some(index) = archive.index_for_name(name) else {
+                    continue;
+                };
+                let entry = archive.by_index_data(index)?;
+                if entry.compressed_size() > cap {
+                    continue;
+                }
+                let start = entry.header_start();
+                // The local header is 30 bytes and the name, as in the directory.
+                let end = start
+                    .saturating_add(30 + name.len() as u64 + LOCAL_HEADER_SLACK)
+                    .saturating_add(entry.compressed_size())
+                    .min(size);
+                if start < end {
+                    spans.push(start..end);
+                }
+            }
+            Ok(spans)
+        }) else {
+            return None;
+        };
+        spans.sort_by_key(|span| span.start);
+        let mut merged: Vec<Range<u64>> = Vec::with_capacity(spans.len());
+        for span in spans {
+            match merged.last_mut() {
+                // Bytes between two members are fetched when that costs less than a round trip.
+                Some(last) if span.start <= last.end.saturating_add(MIN_FETCH) => {
+                    last.end = last.end.max(span.end);
+                }
+                _ => merged.push(span),
+            }
+        }
+        Some(merged)
     }
 }
 
@@ -474,6 +561,68 @@ mod tests {
         let (metadata, requests, _) = fetch_metadata(&bytes);
         assert!(metadata.ends_with(b"Version: 1.0\n\n"));
         assert!(requests <= 3, "{requests} requests");
+    }
+
+    /// A RECORD of hundreds of KiB (a wheel of thousands of files) is fetched with METADATA in
+    /// one request, not 64 KiB per round trip. A local header with an extra field longer than
+    /// the slack allowed for it costs at most one more round trip.
+    #[test]
+    fn large_members_in_one_request() {
+        for local_extra in [0usize, 4096] {
+            let mut buf = std::io::Cursor::new(Vec::new());
+            {
+                let mut zip = zip::ZipWriter::new(&mut buf);
+                let stored = zip::write::SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Stored);
+                zip.start_file("demo/big.bin", stored).unwrap();
+                zip.write_all(&vec![0x5a; 2 * 1024 * 1024]).unwrap();
+                // Aligning the data pads the local header's extra field, which the central
+                // directory does not repeat.
+                let with_extra = stored.with_alignment(local_extra as u16);
+                zip.start_file("demo-1.0.dist-info/METADATA", stored)
+                    .unwrap();
+                zip.write_all(b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n\n")
+                    .unwrap();
+                zip.start_file("demo-1.0.dist-info/RECORD", with_extra)
+                    .unwrap();
+                let record: String = (0..6000)
+                    .map(|i| format!("demo/assets/file-{i:05}.svg,sha256=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG,{i}\n"))
+                    .collect();
+                assert!(record.len() > 400 * 1024);
+                zip.write_all(record.as_bytes()).unwrap();
+                zip.finish().unwrap();
+            }
+            let bytes = buf.into_inner();
+            let names = [
+                "demo-1.0.dist-info/METADATA".to_string(),
+                "demo-1.0.dist-info/RECORD".to_string(),
+            ];
+            let mut read = MemberRead::new(bytes.len() as u64, &names, 16 << 20);
+            let mut requests = 0;
+            let found = loop {
+                match read.next_step() {
+                    Step::Fetch(range) => {
+                        requests += 1;
+                        assert!(requests < 10, "too many round trips");
+                        read.insert(
+                            range.start,
+                            bytes[range.start as usize..range.end as usize].to_vec(),
+                        );
+                    }
+                    Step::Done(found) => break found,
+                    Step::Failed(err) => panic!("{err}"),
+                }
+            };
+            assert!(found[&names[0]].ends_with(b"Version: 1.0\n\n"));
+            assert!(found[&names[1]].len() > 400 * 1024);
+            // The tail, then the members; a longer local header may cost one more.
+            let most = if local_extra > 0 { 3 } else { 2 };
+            assert!(
+                requests <= most,
+                "{requests} requests, local extra {local_extra}"
+            );
+            assert!(read.sparse().fetched_bytes() < 700 * 1024);
+        }
     }
 
     #[test]
