@@ -141,6 +141,9 @@ entries = [
     ("demo_big/__init__.py", b"import os\nBLOB = os.path.join(os.path.dirname(__file__), 'blob.bin')\n"),
     ("demo_big/blob.bin", random.Random(1).randbytes(400000)),
 ]
+# A thousand small files give a RECORD of ~80 KB, stored: it lies outside the last 64 KiB and
+# far from METADATA, so a test can tell whether it was read.
+entries += [("demo_big/data/f%04d.txt" % i, b"%d\n" % i) for i in range(1000)]
 path = os.path.join(sys.argv[1], "demo_big-1.0-py3-none-any.whl")
 rows = []
 with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -152,7 +155,7 @@ with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
             rows.append("%s,sha256=%s,%d" % (arc, digest, len(data)))
         info = zipfile.ZipInfo(arc, date_time=(2020, 2, 2, 0, 0, 0))
-        info.compress_type = zipfile.ZIP_DEFLATED
+        info.compress_type = zipfile.ZIP_STORED if arc.endswith("RECORD") else zipfile.ZIP_DEFLATED
         info.external_attr = 0o100644 << 16
         zf.writestr(info, data)
 print(path)
@@ -517,6 +520,37 @@ fn wheel_requests<'a>(log: &'a [Value], filename: &str) -> Vec<&'a Value> {
     log.iter().filter(|e| e["path"] == path.as_str()).collect()
 }
 
+/// Where a wheel's `.dist-info/RECORD` member lies (local header to the end of its data), and
+/// where its last 64 KiB (the tail icelock reads first) begin.
+fn record_member_span(wheel: &Path) -> (std::ops::Range<u64>, u64) {
+    let out = tools().python_eval(
+        r#"
+import os, struct, sys, zipfile
+path = sys.argv[1]
+with zipfile.ZipFile(path) as zf:
+    info = next(i for i in zf.infolist() if i.filename.endswith(".dist-info/RECORD"))
+with open(path, "rb") as f:
+    f.seek(info.header_offset + 26)
+    name_len, extra_len = struct.unpack("<HH", f.read(4))
+start = info.header_offset
+end = start + 30 + name_len + extra_len + info.compress_size
+print(start, end, max(0, os.path.getsize(path) - 65536))
+"#,
+        &[wheel.as_os_str()],
+    );
+    let n: Vec<u64> = out.split_whitespace().map(|x| x.parse().unwrap()).collect();
+    (n[0]..n[1], n[2])
+}
+
+/// The byte ranges a logged wheel request asked for.
+fn requested_range(r: &Value) -> Option<std::ops::Range<u64>> {
+    let (a, b) = r["range"]
+        .as_str()?
+        .strip_prefix("bytes=")?
+        .split_once('-')?;
+    Some(a.parse().ok()?..b.parse::<u64>().ok()? + 1)
+}
+
 /// No GET of a wheel without a Range header.
 fn assert_no_whole_wheel_gets(log: &[Value]) {
     let whole: Vec<&Value> = log
@@ -715,6 +749,25 @@ fn no_pep658_reads_ranges(installer: Installer) {
         "demo-big and setuptools are both over {BIG} bytes"
     );
     assert!(too_much.is_empty(), "{}", too_much.join("\n"));
+    // At the default --verify metadata nothing compares the wheel's RECORD, so no range asks
+    // for it (the tail, and a range widened to be worth its round trip, may bring some along:
+    // demo-big's RECORD lies clear of both).
+    let (filename, file) = served().wheel("demo-big", "1.0");
+    let (record, tail_start) = record_member_span(&file.path);
+    assert!(
+        record.end - record.start > 64 * 1024 && record.start < tail_start,
+        "demo-big's RECORD ({record:?}) is long and before the tail ({tail_start})"
+    );
+    let outside_tail = record.start..record.end.min(tail_start);
+    for got in wheel_requests(&log, filename)
+        .into_iter()
+        .filter_map(requested_range)
+    {
+        assert!(
+            got.end <= outside_tail.start || got.start >= outside_tail.end,
+            "{filename}: {got:?} reads RECORD ({record:?}), which nothing compares"
+        );
+    }
 }
 
 #[test]
@@ -947,6 +1000,22 @@ fn verify_record_and_hash() {
         let run = lock_with_index(&venv.root, &server, &["--verify", "record"]);
         all_proven(&run);
         assert_index_artifacts(&run, BIG_INDEX, &server, "wheel-record");
+        // Here RECORD is compared, so it is read, in one range with METADATA however long.
+        let log = server.log();
+        for name in BIG_INDEX {
+            let (filename, file) = served().wheel(name, run.pkg(name)["version"].as_str().unwrap());
+            let (record, _) = record_member_span(&file.path);
+            let ranges: Vec<_> = wheel_requests(&log, filename)
+                .into_iter()
+                .filter_map(requested_range)
+                .collect();
+            assert!(
+                ranges
+                    .iter()
+                    .any(|got| got.start <= record.start && record.end <= got.end),
+                "{filename}: RECORD ({record:?}) is not read in one range: {ranges:?}"
+            );
+        }
     }
 }
 

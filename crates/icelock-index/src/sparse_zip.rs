@@ -326,8 +326,10 @@ impl MemberRead {
             .iter()
             .flatten()
             .find_map(|span| self.sparse.first_gap(span));
+        // Exactly the gap: the directory says where the members end, so widening to a 64 KiB
+        // guess would only fetch bytes nobody reads.
         if let Some(gap) = gap {
-            return Step::Fetch(self.sparse.widen(gap));
+            return Step::Fetch(gap);
         }
         let (names, cap) = (&self.names, self.cap);
         let attempt = self.sparse.attempt(|archive| {
