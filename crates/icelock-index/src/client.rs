@@ -21,6 +21,7 @@ use crate::config::redact;
 const SIMPLE_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
 const PAGES_AT_ONCE: usize = 16;
 const GUESSES_AT_ONCE: usize = 48;
+const REVALIDATIONS_AT_ONCE: usize = 64;
 pub(crate) const SIMPLE_JSON: &str = "application/vnd.pypi.simple.v1+json";
 
 /// Limits and switches of the client.
@@ -133,6 +134,22 @@ pub struct Stats {
 }
 
 /// The index client. Cheap to clone; clones share connections, limits and counters.
+/// The lane a request is sent in, and the one its body is read in when that differs.
+#[derive(Clone, Copy)]
+struct Lanes<'a> {
+    send: &'a Semaphore,
+    body: Option<&'a Semaphore>,
+}
+
+impl<'a> Lanes<'a> {
+    fn one(lane: &'a Semaphore) -> Self {
+        Self {
+            send: lane,
+            body: None,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
@@ -140,10 +157,15 @@ pub struct Client {
     /// Requests in flight, by lane. A project's page starts its pipeline, so pages never wait
     /// behind the requests of other projects' proofs; a `.metadata` asked for on a guess (the
     /// page did not declare it) may take an index hundreds of milliseconds to refuse, so
-    /// guesses never hold up a proof that will be answered. `limit` is every other request.
+    /// guesses never hold up a proof that will be answered. A cached page asked for again
+    /// (conditionally) goes in `revalidations` and takes a place in `pages` only to read a
+    /// changed body: the usual answer, a 304, weighs nothing, so waiting for pages in waves of
+    /// `PAGES_AT_ONCE` would cost a warm run one round trip per wave. `limit` is every other
+    /// request.
     limit: Arc<Semaphore>,
     pages: Arc<Semaphore>,
     guesses: Arc<Semaphore>,
+    revalidations: Arc<Semaphore>,
     /// Credentials by `host[:port]`, from configured URLs and `.netrc`.
     credentials: Arc<HashMap<String, (String, Option<String>)>>,
     cache: Option<Cache>,
@@ -285,6 +307,9 @@ impl Client {
             guesses: Arc::new(Semaphore::new(
                 GUESSES_AT_ONCE.min(options.concurrency.max(1)),
             )),
+            revalidations: Arc::new(Semaphore::new(
+                REVALIDATIONS_AT_ONCE.min(options.concurrency.max(1)),
+            )),
             options: Arc::new(options),
             credentials: Arc::new(credentials),
             hosts: Arc::default(),
@@ -355,8 +380,15 @@ impl Client {
     ) -> Result<Option<Fetched>, FetchError> {
         // Pages are the large answers (megabytes each for old, busy projects): few of them in
         // flight bounds memory.
+        let lanes = match cached {
+            Some(_) => Lanes {
+                send: &self.revalidations,
+                body: Some(&self.pages),
+            },
+            None => Lanes::one(&self.pages),
+        };
         self.get_with(
-            &self.pages,
+            lanes,
             url,
             Some(SIMPLE_ACCEPT),
             None,
@@ -374,7 +406,7 @@ impl Client {
     /// [`Client::get_small`] for a file that may well not exist (a `.metadata` no page
     /// declared), in a lane of its own.
     pub async fn get_guess(&self, url: &Url, cap: u64) -> Result<Option<Fetched>, FetchError> {
-        self.get_with(&self.guesses, url, None, None, cap, None)
+        self.get_with(Lanes::one(&self.guesses), url, None, None, cap, None)
             .await
     }
 
@@ -535,13 +567,13 @@ impl Client {
         range: Option<Range<u64>>,
         cap: u64,
     ) -> Result<Option<Fetched>, FetchError> {
-        self.get_with(&self.limit, url, accept, range, cap, None)
+        self.get_with(Lanes::one(&self.limit), url, accept, range, cap, None)
             .await
     }
 
     async fn get_with(
         &self,
-        lane: &Semaphore,
+        lanes: Lanes<'_>,
         url: &Url,
         accept: Option<&str>,
         range: Option<Range<u64>>,
@@ -555,7 +587,11 @@ impl Client {
         if self.options.offline {
             return Err(FetchError::Offline { url: redact(url) });
         }
-        let _permit = lane.acquire().await.expect("the semaphore is never closed");
+        let mut permit = lanes
+            .send
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let response = match self.send(url, accept, range.clone(), validators).await {
             Ok(response) => response,
             Err(FetchError::Status { status: 404, .. }) => return Ok(None),
@@ -612,7 +648,15 @@ impl Client {
             (None, None)
         };
         let status = response.status().as_u16();
+        if let Some(body_lane) = lanes.body {
+            drop(permit);
+            permit = body_lane
+                .acquire()
+                .await
+                .expect("the semaphore is never closed");
+        }
         let body = read_capped(url, response, cap).await?;
+        drop(permit);
         if self.options.verbose {
             // The answer's end, beside the request's start, gives each request's time in the log.
             eprintln!(
@@ -953,7 +997,8 @@ mod tests {
     }
 
     /// A server on loopback that answers `ok` to every GET, except those whose path starts
-    /// with `/hang`, which it never answers.
+    /// with `/hang`, which it never answers, and conditional ones, which it answers 304 unless
+    /// the path starts with `/changed`.
     async fn hanging_server() -> std::net::SocketAddr {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -972,8 +1017,14 @@ mod tests {
                     if request.starts_with(b"GET /hang") {
                         tokio::time::sleep(Duration::from_secs(600)).await;
                     }
-                    let answer =
-                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+                    let conditional = String::from_utf8_lossy(&request)
+                        .to_ascii_lowercase()
+                        .contains("\r\nif-none-match:");
+                    let answer: &[u8] = if conditional && !request.starts_with(b"GET /changed") {
+                        b"HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n"
+                    } else {
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                    };
                     let _ = socket.write_all(answer).await;
                 });
             }
@@ -1032,6 +1083,68 @@ mod tests {
             assert!(!small.is_finished(), "the proof request was never answered");
             guess.abort();
             small.abort();
+        });
+    }
+
+    /// With one request allowed per lane, a page asked for again (conditionally) does not wait
+    /// behind a page that hangs, and comes back 304; a page that did change waits for the
+    /// pages' lane before its body is read, as every page body does.
+    #[test]
+    fn a_revalidation_takes_a_place_among_pages_only_to_read_a_changed_body() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let addr = hanging_server().await;
+            let url = |path: &str| Url::parse(&format!("http://{addr}{path}")).unwrap();
+            let client = Client::new(
+                ClientOptions {
+                    concurrency: 1,
+                    ..ClientOptions::default()
+                },
+                &[],
+            )
+            .unwrap();
+            client.get_small(&url("/first"), 1024).await.unwrap();
+            let hanging = {
+                let (client, url) = (client.clone(), url("/hang/simple/slow/"));
+                tokio::spawn(async move { client.get_page(&url, None).await })
+            };
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let cached = PageEntry {
+                url: url("/simple/demo/").to_string(),
+                content_type: Some(SIMPLE_JSON.into()),
+                etag: Some("\"v1\"".into()),
+                last_modified: None,
+                fresh_until: None,
+                body: Vec::new(),
+            };
+            let same = tokio::time::timeout(
+                Duration::from_secs(10),
+                client.get_page(&url("/simple/demo/"), Some(&cached)),
+            )
+            .await
+            .expect("a revalidation waited for a hanging page");
+            assert!(same.unwrap().unwrap().not_modified);
+
+            let changed = {
+                let (client, url, cached) = (client.clone(), url("/changed/simple/demo/"), cached);
+                tokio::spawn(async move { client.get_page(&url, Some(&cached)).await })
+            };
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert!(
+                !changed.is_finished(),
+                "a changed page's body was read outside the pages' lane"
+            );
+            assert!(
+                !hanging.is_finished(),
+                "the hanging page was never answered"
+            );
+            hanging.abort();
+            let changed = tokio::time::timeout(Duration::from_secs(10), changed)
+                .await
+                .expect("the changed page was not read once the pages' lane was free");
+            let fetched = changed.unwrap().unwrap().unwrap();
+            assert!(!fetched.not_modified);
+            assert_eq!(fetched.body, b"ok");
         });
     }
 }
