@@ -1032,6 +1032,23 @@ mod tests {
         addr
     }
 
+    /// A client of [`hanging_server`] allowed one request per lane, past its first answer from
+    /// the host (which lets later requests go at once), and the server's URL for a path.
+    async fn one_request_per_lane() -> (Client, impl Fn(&str) -> Url) {
+        let addr = hanging_server().await;
+        let url = move |path: &str| Url::parse(&format!("http://{addr}{path}")).unwrap();
+        let client = Client::new(
+            ClientOptions {
+                concurrency: 1,
+                ..ClientOptions::default()
+            },
+            &[],
+        )
+        .unwrap();
+        client.get_small(&url("/first"), 1024).await.unwrap();
+        (client, url)
+    }
+
     /// With one request allowed per lane, a guessed `.metadata` the index never answers holds
     /// up neither a page nor a proof's request, and a proof's request that hangs holds up no
     /// page: pages start every project's pipeline.
@@ -1039,18 +1056,7 @@ mod tests {
     fn a_hanging_request_holds_up_only_its_own_lane() {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
-            let addr = hanging_server().await;
-            let url = |path: &str| Url::parse(&format!("http://{addr}{path}")).unwrap();
-            let client = Client::new(
-                ClientOptions {
-                    concurrency: 1,
-                    ..ClientOptions::default()
-                },
-                &[],
-            )
-            .unwrap();
-            // The host's first answer lets later requests go at once.
-            client.get_small(&url("/first"), 1024).await.unwrap();
+            let (client, url) = one_request_per_lane().await;
             let guess = {
                 let (client, url) = (client.clone(), url("/hang.metadata"));
                 tokio::spawn(async move { client.get_guess(&url, 1024).await })
@@ -1093,17 +1099,7 @@ mod tests {
     fn a_revalidation_takes_a_place_among_pages_only_to_read_a_changed_body() {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
-            let addr = hanging_server().await;
-            let url = |path: &str| Url::parse(&format!("http://{addr}{path}")).unwrap();
-            let client = Client::new(
-                ClientOptions {
-                    concurrency: 1,
-                    ..ClientOptions::default()
-                },
-                &[],
-            )
-            .unwrap();
-            client.get_small(&url("/first"), 1024).await.unwrap();
+            let (client, url) = one_request_per_lane().await;
             let hanging = {
                 let (client, url) = (client.clone(), url("/hang/simple/slow/"));
                 tokio::spawn(async move { client.get_page(&url, None).await })
