@@ -380,12 +380,17 @@ impl Client {
     ) -> Result<Option<Fetched>, FetchError> {
         // Pages are the large answers (megabytes each for old, busy projects): few of them in
         // flight bounds memory.
-        let lanes = match cached {
-            Some(_) => Lanes {
+        // Only a request with a validator can come back 304; without one (an index that sends
+        // none) the answer is the whole page again, and it waits its turn among the pages.
+        let conditional =
+            cached.is_some_and(|entry| entry.etag.is_some() || entry.last_modified.is_some());
+        let lanes = if conditional {
+            Lanes {
                 send: &self.revalidations,
                 body: Some(&self.pages),
-            },
-            None => Lanes::one(&self.pages),
+            }
+        } else {
+            Lanes::one(&self.pages)
         };
         self.get_with(
             lanes,
@@ -946,6 +951,7 @@ fn read_file_url(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
 
     #[test]
     fn content_range() {
@@ -998,13 +1004,16 @@ mod tests {
 
     /// A server on loopback that answers `ok` to every GET, except those whose path starts
     /// with `/hang`, which it never answers, and conditional ones, which it answers 304 unless
-    /// the path starts with `/changed`.
-    async fn hanging_server() -> std::net::SocketAddr {
+    /// the path starts with `/changed`. Each request's path is noted as it arrives.
+    async fn hanging_server() -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let noted = Arc::clone(&seen);
         tokio::spawn(async move {
             while let Ok((mut socket, _)) = listener.accept().await {
+                let noted = Arc::clone(&noted);
                 tokio::spawn(async move {
                     let mut request = Vec::new();
                     let mut buf = [0u8; 1024];
@@ -1014,6 +1023,12 @@ mod tests {
                             Ok(n) => request.extend_from_slice(&buf[..n]),
                         }
                     }
+                    let path = String::from_utf8_lossy(&request)
+                        .split(' ')
+                        .nth(1)
+                        .unwrap_or_default()
+                        .to_string();
+                    noted.lock().unwrap().push(path);
                     if request.starts_with(b"GET /hang") {
                         tokio::time::sleep(Duration::from_secs(600)).await;
                     }
@@ -1029,13 +1044,14 @@ mod tests {
                 });
             }
         });
-        addr
+        (addr, seen)
     }
 
     /// A client of [`hanging_server`] allowed one request per lane, past its first answer from
-    /// the host (which lets later requests go at once), and the server's URL for a path.
-    async fn one_request_per_lane() -> (Client, impl Fn(&str) -> Url) {
-        let addr = hanging_server().await;
+    /// the host (which lets later requests go at once), the server's URL for a path, and the
+    /// paths it has been asked for.
+    async fn one_request_per_lane() -> (Client, impl Fn(&str) -> Url, Arc<Mutex<Vec<String>>>) {
+        let (addr, seen) = hanging_server().await;
         let url = move |path: &str| Url::parse(&format!("http://{addr}{path}")).unwrap();
         let client = Client::new(
             ClientOptions {
@@ -1046,7 +1062,7 @@ mod tests {
         )
         .unwrap();
         client.get_small(&url("/first"), 1024).await.unwrap();
-        (client, url)
+        (client, url, seen)
     }
 
     /// With one request allowed per lane, a guessed `.metadata` the index never answers holds
@@ -1056,7 +1072,7 @@ mod tests {
     fn a_hanging_request_holds_up_only_its_own_lane() {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
-            let (client, url) = one_request_per_lane().await;
+            let (client, url, _) = one_request_per_lane().await;
             let guess = {
                 let (client, url) = (client.clone(), url("/hang.metadata"));
                 tokio::spawn(async move { client.get_guess(&url, 1024).await })
@@ -1094,12 +1110,13 @@ mod tests {
 
     /// With one request allowed per lane, a page asked for again (conditionally) does not wait
     /// behind a page that hangs, and comes back 304; a page that did change waits for the
-    /// pages' lane before its body is read, as every page body does.
+    /// pages' lane before its body is read, as every page body does, and a cached page with no
+    /// validator is asked for in the pages' lane.
     #[test]
     fn a_revalidation_takes_a_place_among_pages_only_to_read_a_changed_body() {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async {
-            let (client, url) = one_request_per_lane().await;
+            let (client, url, seen) = one_request_per_lane().await;
             let hanging = {
                 let (client, url) = (client.clone(), url("/hang/simple/slow/"));
                 tokio::spawn(async move { client.get_page(&url, None).await })
@@ -1122,13 +1139,27 @@ mod tests {
             assert!(same.unwrap().unwrap().not_modified);
 
             let changed = {
-                let (client, url, cached) = (client.clone(), url("/changed/simple/demo/"), cached);
+                let (client, url, cached) =
+                    (client.clone(), url("/changed/simple/demo/"), cached.clone());
+                tokio::spawn(async move { client.get_page(&url, Some(&cached)).await })
+            };
+            // Cached, but with nothing to revalidate by: an ordinary page request.
+            let unvalidated = {
+                let cached = PageEntry {
+                    etag: None,
+                    ..cached
+                };
+                let (client, url) = (client.clone(), url("/simple/other/"));
                 tokio::spawn(async move { client.get_page(&url, Some(&cached)).await })
             };
             tokio::time::sleep(Duration::from_millis(300)).await;
             assert!(
                 !changed.is_finished(),
                 "a changed page's body was read outside the pages' lane"
+            );
+            assert!(
+                !seen.lock().unwrap().iter().any(|p| p == "/simple/other/"),
+                "a page without validators was asked for outside the pages' lane"
             );
             assert!(
                 !hanging.is_finished(),
@@ -1141,6 +1172,10 @@ mod tests {
             let fetched = changed.unwrap().unwrap().unwrap();
             assert!(!fetched.not_modified);
             assert_eq!(fetched.body, b"ok");
+            let fetched = tokio::time::timeout(Duration::from_secs(10), unvalidated)
+                .await
+                .expect("the page without validators was not read once the lane was free");
+            assert_eq!(fetched.unwrap().unwrap().unwrap().body, b"ok");
         });
     }
 }
