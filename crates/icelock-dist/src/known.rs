@@ -103,7 +103,7 @@ pub(crate) struct Match {
     path: PathBuf,
     stat: Stat,
     algorithm: Algorithm,
-    digest: Vec<u8>,
+    digest: crate::record::Digest,
 }
 
 impl Stat {
@@ -647,7 +647,7 @@ mod tests {
                 ctime_ns: -5,
             },
             algorithm: Algorithm::Sha256,
-            digest: vec![i as u8; 32],
+            digest: [i as u8; 32].as_slice().into(),
         }
     }
 
@@ -674,7 +674,7 @@ mod tests {
         });
         known.insert(Match {
             algorithm: Algorithm::Sha512,
-            digest: vec![0xab; 64],
+            digest: [0xab; 64].as_slice().into(),
             ..sample(102)
         });
         known.save(&file);

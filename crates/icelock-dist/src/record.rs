@@ -14,11 +14,16 @@ pub struct RecordEntry {
     pub size: Option<u64>,
 }
 
+/// A digest's bytes: a sha256's 32 are kept inline, as nearly every RECORD row has one (and an
+/// environment tens of thousands of rows), longer ones on the heap.
+pub type Digest = smallvec::SmallVec<[u8; 32]>;
+
 /// `sha256=<urlsafe base64, no padding>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordHash {
-    pub algorithm: String,
-    pub digest: Vec<u8>,
+    /// Lower-case; `sha256` (nearly every row) without an allocation.
+    pub algorithm: Cow<'static, str>,
+    pub digest: Digest,
 }
 
 impl RecordHash {
@@ -27,14 +32,23 @@ impl RecordHash {
             .split_once('=')
             .ok_or_else(|| format!("hash {text:?} is not `algorithm=digest`"))?;
         // Padding is forbidden by the spec but written by some old tools; accept both.
-        let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(b64.trim_end_matches('='))
-            .map_err(|e| format!("hash {text:?} is not urlsafe base64: {e}"))?;
-        // Nearly every row says `sha256`: compared before a lowercase copy is made.
+        let b64 = b64.trim_end_matches('=');
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let bad = |e: &dyn std::fmt::Display| format!("hash {text:?} is not urlsafe base64: {e}");
+        // Decoded on the stack up to a sha512's 64 bytes; anything longer (no algorithm pip
+        // accepts) on the heap.
+        let mut buffer = [0u8; 64];
+        let digest = match engine.decode_slice(b64, &mut buffer) {
+            Ok(n) => Digest::from_slice(&buffer[..n]),
+            Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+                Digest::from_vec(engine.decode(b64).map_err(|e| bad(&e))?)
+            }
+            Err(base64::DecodeSliceError::DecodeError(e)) => return Err(bad(&e)),
+        };
         let algorithm = if algorithm == "sha256" {
-            String::from("sha256")
+            Cow::Borrowed("sha256")
         } else {
-            algorithm.to_ascii_lowercase()
+            Cow::Owned(algorithm.to_ascii_lowercase())
         };
         Ok(Self { algorithm, digest })
     }
@@ -222,6 +236,24 @@ mod tests {
         let (entries, _) = parse(files[3].as_bytes());
         assert_eq!(entries[0].path, "after.py");
         assert_eq!(entries[0].size, Some(3));
+    }
+
+    /// A digest is decoded on the stack up to 64 bytes and on the heap beyond; either way its
+    /// bytes are the ones written, and `SHA512` is read as `sha512`.
+    #[test]
+    fn digests_of_every_length() {
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        for len in [32usize, 48, 64, 65, 100] {
+            let digest: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+            let text = format!("SHA512={}", engine.encode(&digest));
+            let hash = RecordHash::parse(&text).unwrap();
+            assert_eq!(hash.digest.as_slice(), digest.as_slice(), "{len} bytes");
+            assert_eq!(hash.algorithm, "sha512");
+            let padded = RecordHash::parse(&format!("{text}==")).unwrap();
+            assert_eq!(padded, hash);
+        }
+        let long_and_bad = format!("sha256={}!", "A".repeat(120));
+        assert!(RecordHash::parse(&long_and_bad).is_err());
     }
 
     #[test]

@@ -457,7 +457,7 @@ fn verify_entry(
             known: Remember::Reused(stat.key()),
         });
     }
-    let (actual, size) = match expected.algorithm.as_str() {
+    let (actual, size) = match expected.algorithm.as_ref() {
         "sha256" => stream_hash::<sha2::Sha256>(&mut file, meta.len()),
         "sha384" => stream_hash::<sha2::Sha384>(&mut file, meta.len()),
         "sha512" => stream_hash::<sha2::Sha512>(&mut file, meta.len()),
@@ -472,10 +472,10 @@ fn verify_entry(
         path: path(),
         message: err.to_string(),
     })?;
-    if actual != expected.digest {
+    if actual[..] != expected.digest[..] {
         return Err(FileProblem::Modified {
             path: path(),
-            algorithm: expected.algorithm.clone(),
+            algorithm: expected.algorithm.to_string(),
             expected: hex::encode(&expected.digest),
             actual: hex::encode(actual),
         });
@@ -756,7 +756,7 @@ mod tests {
                     path: "pkg/mod.py".into(),
                     hash: Some(RecordHash {
                         algorithm: "sha256".into(),
-                        digest: sha2::Sha256::digest(content).to_vec(),
+                        digest: sha2::Sha256::digest(content).as_slice().into(),
                     }),
                     size: Some(content.len() as u64),
                 }]),
@@ -919,7 +919,7 @@ mod tests {
 
             *record_hash(&mut dists[0]) = RecordHash {
                 algorithm: "sha512".into(),
-                digest: sha2::Sha512::digest(content).to_vec(),
+                digest: sha2::Sha512::digest(content).as_slice().into(),
             };
             let (outcome, after) = verify_all_started(&dists, &known, later());
             assert_eq!(outcome[0].files_ok, 1);
