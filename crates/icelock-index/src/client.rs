@@ -133,7 +133,6 @@ pub struct Stats {
     pub bytes: AtomicU64,
 }
 
-/// The index client. Cheap to clone; clones share connections, limits and counters.
 /// The lane a request is sent in, and the one its body is read in when that differs.
 #[derive(Clone, Copy)]
 struct Lanes<'a> {
@@ -150,6 +149,7 @@ impl<'a> Lanes<'a> {
     }
 }
 
+/// The index client. Cheap to clone; clones share connections, limits and counters.
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
@@ -379,9 +379,9 @@ impl Client {
         cached: Option<&PageEntry>,
     ) -> Result<Option<Fetched>, FetchError> {
         // Pages are the large answers (megabytes each for old, busy projects): few of them in
-        // flight bounds memory.
-        // Only a request with a validator can come back 304; without one (an index that sends
-        // none) the answer is the whole page again, and it waits its turn among the pages.
+        // flight bounds memory. Only a request with a validator can come back 304, which weighs
+        // nothing; without one (an index that sends none) the answer is the whole page again,
+        // and it waits its turn among the pages.
         let conditional =
             cached.is_some_and(|entry| entry.etag.is_some() || entry.last_modified.is_some());
         let lanes = if conditional {
