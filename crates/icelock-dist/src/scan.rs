@@ -174,19 +174,62 @@ fn read_capped(path: &Path, prefix: &Path) -> std::io::Result<Vec<u8>> {
     })
 }
 
-/// A metadata folder, resolved once for all the files read from it.
+/// A metadata folder, resolved and listed once for all the files read from it.
 struct Folder<'a> {
     dir: &'a Path,
     /// Its real path, when it resolves under the prefix.
     real: Option<PathBuf>,
+    /// Its entries' names, when it could be listed: most of the dozen optional files a
+    /// dist-info may hold are absent, and a listing costs less than a failed open for each.
+    names: Option<Vec<std::ffi::OsString>>,
 }
 
 impl<'a> Folder<'a> {
-    fn new(dir: &'a Path, prefix: &Path) -> Self {
-        let real = std::fs::canonicalize(dir)
-            .ok()
+    /// `site` is the site folder `dir` was found in and `real_site` its real path: a folder
+    /// directly in it that is no symlink is resolved by one `lstat`, where `canonicalize` reads
+    /// every component of the path again for every dist.
+    fn new(dir: &'a Path, prefix: &Path, site: &Path, real_site: Option<&Path>) -> Self {
+        let below_site = || {
+            let real_site = real_site?;
+            if dir == site {
+                return Some(real_site.to_path_buf());
+            }
+            let name = dir.file_name().filter(|_| dir.parent() == Some(site))?;
+            let meta = std::fs::symlink_metadata(dir).ok()?;
+            meta.is_dir().then(|| real_site.join(name))
+        };
+        let real = below_site()
+            .or_else(|| std::fs::canonicalize(dir).ok())
             .filter(|r| r.starts_with(prefix));
-        Self { dir, real }
+        let names = real
+            .as_deref()
+            .and_then(|r| std::fs::read_dir(r).ok())
+            .map(|entries| {
+                entries
+                    .map(|e| e.map(|e| e.file_name()))
+                    .collect::<std::io::Result<Vec<_>>>()
+            });
+        Self {
+            dir,
+            real,
+            // A listing cut short by an error says nothing about what is absent.
+            names: names.and_then(Result::ok),
+        }
+    }
+
+    /// Whether the listing shows `name` absent. Compared without ASCII case, so that on a
+    /// case-insensitive file system the open, not the listing, decides as it did before.
+    fn lacks(&self, name: &str) -> bool {
+        self.names.as_ref().is_some_and(|names| {
+            !names
+                .iter()
+                .any(|n| n.as_encoded_bytes().eq_ignore_ascii_case(name.as_bytes()))
+        })
+    }
+
+    /// Whether `name` exists in the folder (following a symlink, as `Path::exists` does).
+    fn has(&self, name: &str) -> bool {
+        !self.lacks(name) && self.dir.join(name).exists()
     }
 }
 
@@ -198,6 +241,9 @@ fn optional_file(
     problems: &mut Vec<DistProblem>,
 ) -> Option<Vec<u8>> {
     use icelock_env::safe_fs::{SafeReadError, read_in_folder};
+    if folder.lacks(name) {
+        return None;
+    }
     let read = match &folder.real {
         Some(real) => {
             read_in_folder(real, name, prefix, MAX_METADATA_FILE).map_err(|err| match err {
@@ -287,7 +333,7 @@ pub(crate) fn read_dist(
         (location.to_path_buf(), "METADATA")
     };
     let mut problems = Vec::new();
-    let folder = Folder::new(&dir, &prefix);
+    let folder = Folder::new(&dir, &prefix, &site_dir, real_site);
     let metadata_bytes = if metadata_name.is_empty() {
         read_capped(location, &prefix)
             .map_err(|e| scan_problem(format!("cannot be read: {e}")))
@@ -411,7 +457,7 @@ pub(crate) fn read_dist(
     let installer = optional_file(&folder, &prefix, "INSTALLER", &mut problems)
         .map(|b| text(&b))
         .filter(|s| !s.is_empty());
-    let requested = dir.join("REQUESTED").exists();
+    let requested = folder.has("REQUESTED");
     let pyodide_files = PyodideFiles {
         source: optional_file(&folder, &prefix, "PYODIDE_SOURCE", &mut problems).map(|b| text(&b)),
         url: optional_file(&folder, &prefix, "PYODIDE_URL", &mut problems).map(|b| text(&b)),
@@ -438,7 +484,7 @@ pub(crate) fn read_dist(
     let source = direct_url
         .or_else(|| pyodide_files.source_for(installer.as_deref()))
         .unwrap_or(Source::Index);
-    let built_by_uv = dir.join("uv_build.json").exists();
+    let built_by_uv = folder.has("uv_build.json");
 
     let imports = derive_imports(
         &site_dir,
@@ -591,6 +637,74 @@ mod tests {
 
     /// Only index installs of wheels are offered ahead: a name from a local, direct or Pyodide
     /// install is never sent to an index before the scan says it should be.
+    /// The dist-info folder is listed once and resolved without `canonicalize` when it is a
+    /// plain folder of the site; a symlinked one is still resolved in full, and one whose files
+    /// lie outside the environment is still not read.
+    #[cfg(unix)]
+    #[test]
+    fn dist_info_folders_are_resolved_and_listed_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let prefix = std::fs::canonicalize(tmp.path()).unwrap().join("env");
+        let site = prefix.join("site-packages");
+        let elsewhere = prefix.join("elsewhere");
+        let outside = prefix.parent().unwrap().join("outside");
+        for dir in [&site, &elsewhere, &outside] {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        let fill = |dir: &Path, name: &str, extra: &[&str]| {
+            std::fs::create_dir(dir).unwrap();
+            let metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n");
+            std::fs::write(dir.join("METADATA"), metadata).unwrap();
+            std::fs::write(dir.join("RECORD"), format!("{name}/__init__.py,,\n")).unwrap();
+            std::fs::write(dir.join("INSTALLER"), "pip\n").unwrap();
+            for file in extra {
+                std::fs::write(dir.join(file), "").unwrap();
+            }
+        };
+        fill(&site.join("plain-1.0.dist-info"), "plain", &["REQUESTED"]);
+        fill(&elsewhere.join("linked-1.0.dist-info"), "linked", &[]);
+        fill(
+            &outside.join("escaped-1.0.dist-info"),
+            "escaped",
+            &["REQUESTED"],
+        );
+        for (target, name) in [
+            (&elsewhere, "linked-1.0.dist-info"),
+            (&outside, "escaped-1.0.dist-info"),
+        ] {
+            std::os::unix::fs::symlink(target.join(name), site.join(name)).unwrap();
+        }
+        let read = |name: &str| {
+            read_dist(&site.join(name), site.clone(), Some(&site), prefix.clone()).unwrap()
+        };
+
+        let plain = read("plain-1.0.dist-info");
+        assert_eq!(plain.display_name, "plain");
+        assert_eq!(plain.installer.as_deref(), Some("pip"));
+        assert!(plain.requested);
+        assert!(!plain.built_by_uv);
+        assert_eq!(plain.pyodide_files, PyodideFiles::default());
+        assert!(plain.problems.is_empty(), "{:?}", plain.problems);
+
+        let linked = read("linked-1.0.dist-info");
+        assert_eq!(linked.display_name, "linked");
+        assert_eq!(linked.installer.as_deref(), Some("pip"));
+        assert!(!linked.requested);
+        assert!(linked.problems.is_empty(), "{:?}", linked.problems);
+
+        let escaped = read("escaped-1.0.dist-info");
+        assert!(escaped.metadata.is_none());
+        assert!(escaped.installer.is_none());
+        assert!(
+            escaped
+                .problems
+                .iter()
+                .any(|p| p.file == "METADATA" && p.message.contains("cannot be read")),
+            "{:?}",
+            escaped.problems
+        );
+    }
+
     #[test]
     fn index_candidates_are_the_index_wheels() {
         let tmp = tempfile::tempdir().unwrap();
