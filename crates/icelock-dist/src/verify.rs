@@ -698,6 +698,12 @@ fn stream_hash<D: Digest>(file: &mut std::fs::File, len: u64) -> std::io::Result
             }
             hasher.update(&buf[..n]);
             total += n as u64;
+            // A read of a regular file comes back short only at its end: one that stops where
+            // the stat said the file ends is the end, and asking again for the 0 that says so
+            // would be a fifth system call per file.
+            if n < buf.len() && total == len {
+                break;
+            }
         }
         Ok::<_, std::io::Error>(())
     })?;
@@ -848,6 +854,38 @@ mod tests {
                 verify_all(&dists)[0].problems[..],
                 [FileProblem::Modified { .. }]
             ));
+        }
+
+        /// Below `MMAP_THRESHOLD` a file is read through the thread's buffer and its end is
+        /// taken from the stat: at every size around the buffer's, every byte counts, and a
+        /// change in the last one is found.
+        #[test]
+        fn a_buffered_file_is_hashed_to_its_last_byte() {
+            const BUFFER: usize = 256 * 1024;
+            for len in [0, 1, BUFFER - 1, BUFFER, BUFFER + 1, 3 * BUFFER + 7] {
+                let tmp = tempfile::tempdir().unwrap();
+                let content: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+                let dists = [one_file_dist(tmp.path(), &content)];
+                let outcome = verify_all(&dists);
+                assert!(
+                    outcome[0].problems.is_empty(),
+                    "{len}: {:?}",
+                    outcome[0].problems
+                );
+                assert_eq!(outcome[0].bytes_hashed, len as u64, "{len}");
+                if let Some(last) = content.len().checked_sub(1) {
+                    let mut changed = content;
+                    changed[last] ^= 1;
+                    std::fs::write(dists[0].site_dir.join("pkg/mod.py"), &changed).unwrap();
+                    assert!(
+                        matches!(
+                            verify_all(&dists)[0].problems[..],
+                            [FileProblem::Modified { .. }]
+                        ),
+                        "{len}"
+                    );
+                }
+            }
         }
 
         #[test]
