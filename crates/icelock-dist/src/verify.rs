@@ -210,7 +210,7 @@ impl Folder {
 }
 
 /// The folder of every job's file, resolved once per folder before any file is read: thousands
-/// of files share a few hundred folders, and resolving each path in full costs more than
+/// of files share a tenth as many folders, and resolving each path in full costs more than
 /// hashing the file. RECORD lists a package folder by folder, so a run of rows with the same
 /// folder text costs one comparison each.
 struct Folders {
@@ -224,49 +224,83 @@ impl Folders {
     fn of(dists: &[InstalledDist], jobs: &[(usize, &InstalledDist, &RecordEntry)]) -> Self {
         let prefixes: std::collections::BTreeSet<&Path> =
             dists.iter().map(|d| d.prefix.as_path()).collect();
-        // By dist and resolved folder: a folder's verdict depends on its dist's prefix.
-        let mut ids: HashMap<(usize, PathBuf), u32> = HashMap::new();
-        let mut memo = HashMap::new();
-        let mut folders = Vec::new();
-        let mut last: Option<(usize, &Path, Option<u32>)> = None;
-        let of_job = jobs
-            .iter()
-            .map(|(i, dist, entry)| {
-                let path = Path::new(&entry.path);
-                let text = path.file_name().and(path.parent());
-                if let (Some(text), Some((last_i, last_text, id))) = (text, last)
-                    && last_i == *i
-                    && last_text == text
-                {
-                    return id;
-                }
-                let id = resolve_inside(&dist.site_dir, &dist.prefix, &entry.path)
-                    .ok()
-                    .and_then(|resolved| {
-                        let folder = resolved.parent()?.to_path_buf();
-                        if let Some(&id) = ids.get(&(*i, folder.clone())) {
-                            return Some(id);
+        // Resolved from the innermost prefix holding it, the others' folders being below it.
+        let from = |folder: &Path, dist: &InstalledDist| -> PathBuf {
+            prefixes
+                .iter()
+                .filter(|p| folder.starts_with(p))
+                .max_by_key(|p| p.as_os_str().len())
+                .map_or_else(|| dist.prefix.clone(), |p| p.to_path_buf())
+        };
+        // The site folders and their ancestors, which every dist shares, resolved once; each
+        // dist then resolves its own folders on its own thread, from a copy of these: a large
+        // environment has thousands of folders, and one `lstat` each in a row was a serial
+        // stretch before any file could be hashed.
+        let mut shared = HashMap::new();
+        for dist in dists {
+            real_folder(
+                &dist.site_dir,
+                Some(&from(&dist.site_dir, dist)),
+                &mut shared,
+            );
+        }
+        // The jobs of one dist are contiguous (they are built dist by dist).
+        let runs: Vec<&[(usize, &InstalledDist, &RecordEntry)]> =
+            jobs.chunk_by(|a, b| a.0 == b.0).collect();
+        let per_dist: Vec<(Vec<Option<u32>>, Vec<Folder>)> = runs
+            .par_iter()
+            .map(|run| {
+                let mut memo = shared.clone();
+                let mut ids: HashMap<PathBuf, u32> = HashMap::new();
+                let mut folders = Vec::new();
+                let mut last: Option<(&Path, Option<u32>)> = None;
+                let of_job = run
+                    .iter()
+                    .map(|(_, dist, entry)| {
+                        let path = Path::new(&entry.path);
+                        let text = path.file_name().and(path.parent());
+                        if let (Some(text), Some((last_text, id))) = (text, last)
+                            && last_text == text
+                        {
+                            return id;
                         }
-                        // Resolved from the innermost prefix holding it, the others' folders
-                        // being below it.
-                        let from = prefixes
-                            .iter()
-                            .filter(|p| folder.starts_with(p))
-                            .max_by_key(|p| p.as_os_str().len())
-                            .copied()
-                            .unwrap_or(&dist.prefix);
-                        let found = Folder::of(&folder, from, &dist.prefix, &mut memo);
-                        let id = u32::try_from(folders.len()).ok()?;
-                        folders.push(found);
-                        ids.insert((*i, folder), id);
-                        Some(id)
-                    });
-                if let Some(text) = text {
-                    last = Some((*i, text, id));
-                }
-                id
+                        let id = resolve_inside(&dist.site_dir, &dist.prefix, &entry.path)
+                            .ok()
+                            .and_then(|resolved| {
+                                let folder = resolved.parent()?.to_path_buf();
+                                if let Some(&id) = ids.get(&folder) {
+                                    return Some(id);
+                                }
+                                let from = from(&folder, dist);
+                                let found = Folder::of(&folder, &from, &dist.prefix, &mut memo);
+                                let id = u32::try_from(folders.len()).ok()?;
+                                folders.push(found);
+                                ids.insert(folder, id);
+                                Some(id)
+                            });
+                        if let Some(text) = text {
+                            last = Some((text, id));
+                        }
+                        id
+                    })
+                    .collect();
+                (of_job, folders)
             })
             .collect();
+        // One table: each dist's ids moved past the folders of the dists before it.
+        let mut of_job = Vec::with_capacity(jobs.len());
+        let mut folders = Vec::new();
+        for (ids, found) in per_dist {
+            let Ok(base) = u32::try_from(folders.len()) else {
+                of_job.extend(ids.iter().map(|_| None));
+                continue;
+            };
+            of_job.extend(
+                ids.into_iter()
+                    .map(|id| id.and_then(|id| id.checked_add(base))),
+            );
+            folders.extend(found);
+        }
         Self { of_job, folders }
     }
 
@@ -809,6 +843,70 @@ mod tests {
             assert!(integrity[0].problems.is_empty(), "{:?}", integrity[0]);
             assert_eq!(integrity[0].files_ok, 1);
             assert_eq!(integrity[1].files_ok, 1);
+        }
+
+        /// Each dist's folders are resolved on their own and then put in one table: every file
+        /// is still read through its own folder, whatever the folders of the dists before it,
+        /// and a symlinked folder that leads out is refused for its dist alone.
+        #[test]
+        fn every_dist_reads_through_its_own_folders() {
+            let tmp = tempfile::tempdir().unwrap();
+            std::fs::create_dir(tmp.path().join("env")).unwrap();
+            let template = one_file_dist(&tmp.path().join("env"), b"");
+            let site = template.site_dir.clone();
+            let outside = std::fs::canonicalize(tmp.path()).unwrap().join("outside");
+            std::fs::create_dir(&outside).unwrap();
+            std::fs::write(outside.join("w.py"), b"w = 0\n").unwrap();
+            std::os::unix::fs::symlink(&outside, site.join("escape")).unwrap();
+            let entry = |path: &str, content: &[u8]| RecordEntry {
+                path: path.into(),
+                hash: Some(RecordHash {
+                    algorithm: "sha256".into(),
+                    digest: sha2::Sha256::digest(content).as_slice().into(),
+                }),
+                size: Some(content.len() as u64),
+            };
+            let dist = |name: &str, files: &[(&str, &str)]| {
+                let mut record = Vec::new();
+                for (path, content) in files {
+                    let full = site.join(path);
+                    std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+                    std::fs::write(&full, content).unwrap();
+                    record.push(entry(path, content.as_bytes()));
+                }
+                InstalledDist {
+                    name: uv_normalize::PackageName::from_str(name).unwrap(),
+                    record: Some(record),
+                    ..template.clone()
+                }
+            };
+            // The same file names in different folders: a file read through another dist's
+            // folder would be found modified.
+            let a = dist(
+                "a",
+                &[("a/x.py", "a"), ("a/sub/x.py", "a.sub"), ("a/x2.py", "a2")],
+            );
+            let b = dist("b", &[("b/x.py", "b"), ("b/sub/x.py", "b.sub")]);
+            let mut c = dist("c", &[("c/x.py", "c")]);
+            c.record
+                .as_mut()
+                .unwrap()
+                .push(entry("escape/w.py", b"w = 0\n"));
+            let d = dist("d", &[("d/sub/x.py", "d.sub"), ("d/x.py", "d")]);
+            let integrity = verify_all(&[a, b, c, d]);
+            for (i, files) in [(0, 3), (1, 2), (3, 2)] {
+                assert!(integrity[i].problems.is_empty(), "{i}: {:?}", integrity[i]);
+                assert_eq!(integrity[i].files_ok, files, "{i}");
+            }
+            assert_eq!(integrity[2].files_ok, 1);
+            assert!(
+                matches!(
+                    &integrity[2].problems[..],
+                    [FileProblem::OutsideEnvironment { path, .. }] if path == "escape/w.py"
+                ),
+                "{:?}",
+                integrity[2]
+            );
         }
 
         #[test]
