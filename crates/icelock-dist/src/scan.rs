@@ -635,8 +635,6 @@ mod tests {
         assert!(err.message.contains("is a file"));
     }
 
-    /// Only index installs of wheels are offered ahead: a name from a local, direct or Pyodide
-    /// install is never sent to an index before the scan says it should be.
     /// The dist-info folder is listed once and resolved without `canonicalize` when it is a
     /// plain folder of the site; a symlinked one is still resolved in full, and one whose files
     /// lie outside the environment is still not read.
@@ -705,6 +703,8 @@ mod tests {
         );
     }
 
+    /// Only index installs of wheels are offered ahead: a name from a local, direct or Pyodide
+    /// install is never sent to an index before the scan says it should be.
     #[test]
     fn index_candidates_are_the_index_wheels() {
         let tmp = tempfile::tempdir().unwrap();

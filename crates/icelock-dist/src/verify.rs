@@ -221,16 +221,20 @@ struct Folders {
 }
 
 impl Folders {
-    fn of(dists: &[InstalledDist], jobs: &[(usize, &InstalledDist, &RecordEntry)]) -> Self {
-        let prefixes: std::collections::BTreeSet<&Path> =
+    fn of<'a>(
+        dists: &'a [InstalledDist],
+        jobs: &[(usize, &'a InstalledDist, &RecordEntry)],
+    ) -> Self {
+        let prefixes: std::collections::BTreeSet<&'a Path> =
             dists.iter().map(|d| d.prefix.as_path()).collect();
         // Resolved from the innermost prefix holding it, the others' folders being below it.
-        let from = |folder: &Path, dist: &InstalledDist| -> PathBuf {
+        let from = |folder: &Path, dist: &'a InstalledDist| -> &'a Path {
             prefixes
                 .iter()
                 .filter(|p| folder.starts_with(p))
                 .max_by_key(|p| p.as_os_str().len())
-                .map_or_else(|| dist.prefix.clone(), |p| p.to_path_buf())
+                .copied()
+                .unwrap_or(&dist.prefix)
         };
         // The site folders and their ancestors, which every dist shares, resolved once; each
         // dist then resolves its own folders on its own thread, from a copy of these: a large
@@ -240,7 +244,7 @@ impl Folders {
         for dist in dists {
             real_folder(
                 &dist.site_dir,
-                Some(&from(&dist.site_dir, dist)),
+                Some(from(&dist.site_dir, dist)),
                 &mut shared,
             );
         }
@@ -272,7 +276,7 @@ impl Folders {
                                     return Some(id);
                                 }
                                 let from = from(&folder, dist);
-                                let found = Folder::of(&folder, &from, &dist.prefix, &mut memo);
+                                let found = Folder::of(&folder, from, &dist.prefix, &mut memo);
                                 let id = u32::try_from(folders.len()).ok()?;
                                 folders.push(found);
                                 ids.insert(folder, id);
@@ -692,11 +696,14 @@ const MMAP_THRESHOLD: u64 = 1024 * 1024;
 /// How much of a file is mapped at once (a multiple of every page size).
 const MMAP_WINDOW: u64 = 1024 * 1024;
 
+/// The size of each thread's read buffer for files below `MMAP_THRESHOLD`.
+const READ_BUFFER: usize = 256 * 1024;
+
 /// Hashes a file in fixed-size chunks through one buffer per thread: memory stays flat whatever
 /// the file's size, and no buffer is allocated (and zeroed) per file.
 fn stream_hash<D: Digest>(file: &mut std::fs::File, len: u64) -> std::io::Result<(Vec<u8>, u64)> {
     thread_local! {
-        static BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 256 * 1024]);
+        static BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; READ_BUFFER]);
     }
     let mut hasher = D::new();
     let mut total = 0u64;
@@ -959,8 +966,8 @@ mod tests {
         /// change in the last one is found.
         #[test]
         fn a_buffered_file_is_hashed_to_its_last_byte() {
-            const BUFFER: usize = 256 * 1024;
-            for len in [0, 1, BUFFER - 1, BUFFER, BUFFER + 1, 3 * BUFFER + 7] {
+            const B: usize = READ_BUFFER;
+            for len in [0, 1, B - 1, B, B + 1, 3 * B + 7] {
                 let tmp = tempfile::tempdir().unwrap();
                 let content: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
                 let dists = [one_file_dist(tmp.path(), &content)];
