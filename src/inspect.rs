@@ -88,7 +88,13 @@ impl Inspection {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (gathered, integrity)
         });
-        let attributed = icelock_attribute::settle(self.dists(), &integrity, gathered);
+        let attributed = runtime.block_on(icelock_attribute::settle(
+            self.dists(),
+            &integrity,
+            gathered,
+            indexes,
+            &options,
+        ));
         if let Some(bar) = progress {
             bar.finish_and_clear();
         }

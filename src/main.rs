@@ -85,9 +85,11 @@ struct LockArgs {
     /// lock at those copies, relative to the lock file.
     #[arg(long, value_name = "DIR")]
     download: Option<PathBuf>,
-    /// How much to check: the METADATA hash (default), also the wheel's RECORD, or also the
-    /// whole wheel's hash (downloads every wheel).
-    #[arg(long, value_enum, default_value_t = VerifyLevel::Metadata)]
+    /// What a proof binds: `record` (the default), the artifact's own RECORD against the
+    /// installed one, read through a range request; `hash`, the same with every artifact
+    /// downloaded and hashed whole; `metadata`, the weak mode, only METADATA matched (proves the
+    /// label, not the files: every entry says `metadata-only`).
+    #[arg(long, value_enum, default_value_t = VerifyLevel::Record)]
     verify: VerifyLevel,
     /// The primary index (default: as pip and uv are configured, else PyPI).
     #[arg(long, value_name = "URL")]

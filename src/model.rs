@@ -158,6 +158,7 @@ pub fn build(
             Attribution::Index {
                 artifact: art,
                 proof,
+                ..
             } => {
                 if let Some(index) = &art.index
                     && !indexes.contains(index)
@@ -175,6 +176,7 @@ pub fn build(
             Attribution::Url {
                 artifact: art,
                 proof,
+                ..
             } if is_wheel(&art.filename) => (
                 PackageSource::Wheel {
                     artifact: artifact(art),
@@ -185,6 +187,7 @@ pub fn build(
             Attribution::Url {
                 artifact: art,
                 proof,
+                ..
             } => (
                 PackageSource::Archive {
                     artifact: artifact(art),
@@ -194,6 +197,7 @@ pub fn build(
             Attribution::Micropip {
                 artifact: art,
                 proof,
+                ..
             } => (
                 PackageSource::Wheel {
                     artifact: artifact(art),
@@ -254,7 +258,11 @@ pub fn build(
                         artifact: artifact(sdist),
                         index: sdist.index.clone(),
                     },
-                    "index-sdist",
+                    if sdist.index.is_some() {
+                        "index-sdist"
+                    } else {
+                        "direct-url-sdist"
+                    },
                 )
             }
             Attribution::Unproven { .. } => continue,

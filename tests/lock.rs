@@ -443,7 +443,14 @@ fn assert_index_artifacts(run: &Run, names: &[&str], server: &IndexServer, proof
         let (filename, file) = served().wheel(name, version);
         let want_url = format!("{}/files/{filename}", server.origin());
         let checks = [
-            ("proof", proof.split('|').any(|p| s["proof"] == p)),
+            // `proof` or `proof/evidence`: what binds it, and, where it matters, how it was found.
+            (
+                "proof",
+                proof.split('|').any(|want| match want.split_once('/') {
+                    Some((proof, evidence)) => s["proof"] == proof && s["evidence"] == evidence,
+                    None => s["proof"] == want,
+                }),
+            ),
             ("filename", s["filename"] == filename),
             ("url", s["url"] == want_url.as_str()),
             ("sha256", s["sha256"] == file.sha256.as_str()),
@@ -528,7 +535,9 @@ fn record_member_span(wheel: &Path) -> (std::ops::Range<u64>, u64) {
 import os, struct, sys, zipfile
 path = sys.argv[1]
 with zipfile.ZipFile(path) as zf:
-    info = next(i for i in zf.infolist() if i.filename.endswith(".dist-info/RECORD"))
+    # The wheel's own RECORD, not one of a vendored dist's (setuptools has several).
+    info = next(i for i in zf.infolist()
+                if i.filename.endswith(".dist-info/RECORD") and i.filename.count("/") == 1)
 with open(path, "rb") as f:
     f.seek(info.header_offset + 26)
     name_len, extra_len = struct.unpack("<HH", f.read(4))
@@ -542,13 +551,81 @@ print(start, end, max(0, os.path.getsize(path) - 65536))
     (n[0]..n[1], n[2])
 }
 
-/// The byte ranges a logged wheel request asked for.
-fn requested_range(r: &Value) -> Option<std::ops::Range<u64>> {
-    let (a, b) = r["range"]
-        .as_str()?
-        .strip_prefix("bytes=")?
-        .split_once('-')?;
-    Some(a.parse().ok()?..b.parse::<u64>().ok()? + 1)
+/// The bytes of a `size`-byte file that a GET answered: its explicit or suffix range, or all.
+fn served_range(r: &Value, size: u64) -> std::ops::Range<u64> {
+    let Some(range) = r["range"].as_str().and_then(|r| r.strip_prefix("bytes=")) else {
+        return 0..size;
+    };
+    if let Some(n) = range.strip_prefix('-') {
+        return size.saturating_sub(n.parse().unwrap())..size;
+    }
+    let (a, b) = range.split_once('-').unwrap();
+    let end = if b.is_empty() {
+        size
+    } else {
+        (b.parse::<u64>().unwrap() + 1).min(size)
+    };
+    a.parse().unwrap()..end
+}
+
+/// Whether the ranges that were answered for a wheel hold all of `span`.
+fn covered(reqs: &[&Value], size: u64, span: &std::ops::Range<u64>) -> bool {
+    let mut got: Vec<_> = reqs
+        .iter()
+        .filter(|r| r["status"] == 206 || r["status"] == 200)
+        .map(|r| served_range(r, size))
+        .collect();
+    got.sort_by_key(|r| r.start);
+    let mut at = span.start;
+    for r in got {
+        if r.start <= at {
+            at = at.max(r.end);
+        }
+    }
+    at >= span.end
+}
+
+/// Each named wheel's RECORD was read through ranges, never the whole wheel unasked: in one
+/// request when RECORD lies in its last 64 KiB (the least the first tail read holds), in at
+/// most two otherwise.
+fn assert_records_read_in_ranges(run: &Run, log: &[Value], names: &[&str]) {
+    let mut wrong = Vec::new();
+    for name in names {
+        let (filename, file) = served().wheel(name, run.pkg(name)["version"].as_str().unwrap());
+        let (record, tail_start) = record_member_span(&file.path);
+        let reqs = wheel_requests(log, filename);
+        let shown: Vec<_> = reqs
+            .iter()
+            .map(|r| format!("{} {}", r["range"].as_str().unwrap_or("-"), r["status"]))
+            .collect();
+        let most = if record.start >= tail_start { 1 } else { 2 };
+        if reqs.is_empty() || reqs.len() > most {
+            wrong.push(format!(
+                "{filename}: {} requests, want 1..={most} (RECORD at {record:?}, {} bytes): {shown:?}",
+                reqs.len(),
+                file.size
+            ));
+        } else if !reqs
+            .iter()
+            .all(|r| r["status"] == 206 && !r["range"].is_null())
+        {
+            wrong.push(format!("{filename}: not all range answers: {shown:?}"));
+        } else if !covered(&reqs, file.size, &record) {
+            wrong.push(format!(
+                "{filename}: RECORD ({record:?}) not inside what was read: {shown:?}"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// No `.metadata` file was asked for: the default proof reads RECORD, which binds METADATA.
+fn assert_no_metadata_files_asked(log: &[Value]) {
+    let asked: Vec<&Value> = log
+        .iter()
+        .filter(|e| e["path"].as_str().is_some_and(|p| p.ends_with(".metadata")))
+        .collect();
+    assert!(asked.is_empty(), ".metadata files asked for: {asked:#?}");
 }
 
 /// No GET of a wheel without a Range header.
@@ -597,7 +674,8 @@ fn metadata_hashes_prove_every_wheel(installer: Installer) {
         run.of_kind("editable"),
         names_set(&["demo-editable", "demo-flat"])
     );
-    assert_index_artifacts(&run, FULL_INDEX, &server, "core-metadata-hash");
+    // The page's METADATA hashes only filter; each wheel's own RECORD binds the files.
+    assert_index_artifacts(&run, FULL_INDEX, &server, "wheel-record/index-listing");
     assert_sizes_present(&run, FULL_INDEX);
 
     // What pip itself would install from the same folders is what the lock names.
@@ -642,8 +720,11 @@ fn metadata_hashes_prove_every_wheel(installer: Installer) {
         list_json(&env.venv.root)["environment"]
     );
 
-    // One page per wheel-installed project, nothing else asked for, no wheel downloaded.
+    // One page per wheel-installed project, each wheel's RECORD in ranges, nothing else
+    // asked for, no wheel downloaded.
     let log = server.log();
+    assert_records_read_in_ranges(&run, &log, FULL_INDEX);
+    assert_no_metadata_files_asked(&log);
     let want: BTreeMap<String, usize> = FULL_INDEX.iter().map(|n| (n.to_string(), 1)).collect();
     assert_eq!(
         simple_counts(&log),
@@ -683,14 +764,16 @@ fn metadata_hashes_prove_every_wheel_uv_env() {
 // ---------------------------------------------------------------------------------------------
 // 2. `.metadata` files without hashes; no PEP 658 at all (the mirror's way): ranges
 
+/// `--verify metadata`: a `.metadata` file the page declares is the evidence, and the lock
+/// says it proves METADATA only.
 #[test]
 fn metadata_files_without_hashes() {
     for installer in [Installer::Pip, Installer::Uv] {
         let env = shared_full_env(installer);
         let server = IndexServer::start(&served().dir, &["--metadata", "bool"]);
-        let run = lock_with_index(&env.venv.root, &server, &[]);
+        let run = lock_with_index(&env.venv.root, &server, &["--verify", "metadata"]);
         all_proven(&run);
-        assert_index_artifacts(&run, FULL_INDEX, &server, "metadata-file");
+        assert_index_artifacts(&run, FULL_INDEX, &server, "metadata-only/metadata-file");
         let log = server.log();
         for name in FULL_INDEX {
             let (filename, _) = served().wheel(name, run.pkg(name)["version"].as_str().unwrap());
@@ -706,30 +789,24 @@ fn metadata_files_without_hashes() {
     }
 }
 
-/// With no PEP 658 at all, METADATA is read out of the wheel in ranges: never the whole of a
-/// big wheel.
+/// With no PEP 658 at all, each wheel's RECORD is read out of it in ranges: never the whole of
+/// a big wheel. Under `--verify metadata` only METADATA is, and RECORD is not asked for.
 fn no_pep658_reads_ranges(installer: Installer) {
     let venv = big_env(installer);
     let server = IndexServer::start(&served().dir, &["--metadata", "none"]);
     let run = lock_with_index(&venv.root, &server, &[]);
     all_proven(&run);
     assert_eq!(run.of_kind("index"), names_set(BIG_INDEX));
-    assert_index_artifacts(&run, BIG_INDEX, &server, "wheel-metadata");
+    assert_index_artifacts(&run, BIG_INDEX, &server, "wheel-record/index-listing");
     let log = server.log();
     assert_no_whole_wheel_gets(&log);
+    assert_no_metadata_files_asked(&log);
+    assert_records_read_in_ranges(&run, &log, BIG_INDEX);
     let mut big_seen = 0;
     let mut too_much = Vec::new();
     for name in BIG_INDEX {
         let (filename, file) = served().wheel(name, run.pkg(name)["version"].as_str().unwrap());
         let reqs = wheel_requests(&log, filename);
-        assert!(
-            !reqs.is_empty(),
-            "{filename} was never read: {:#?}",
-            log_paths(&log)
-        );
-        for r in &reqs {
-            assert_eq!(r["status"], 206, "{filename}: a range answer: {r}");
-        }
         let bytes: u64 = reqs.iter().map(|r| r["bytes"].as_u64().unwrap()).sum();
         if file.size > BIG {
             big_seen += 1;
@@ -749,9 +826,16 @@ fn no_pep658_reads_ranges(installer: Installer) {
         "demo-big and setuptools are both over {BIG} bytes"
     );
     assert!(too_much.is_empty(), "{}", too_much.join("\n"));
-    // At the default --verify metadata nothing compares the wheel's RECORD, so no range asks
-    // for it (the tail, and a range widened to be worth its round trip, may bring some along:
-    // demo-big's RECORD lies clear of both).
+
+    // `--verify metadata` compares no RECORD, so no range asks for it (the tail, and a range
+    // widened to be worth its round trip, may bring some along: demo-big's RECORD lies clear
+    // of both).
+    let server = IndexServer::start(&served().dir, &["--metadata", "none"]);
+    let run = lock_with_index(&venv.root, &server, &["--verify", "metadata"]);
+    all_proven(&run);
+    assert_index_artifacts(&run, BIG_INDEX, &server, "metadata-only/wheel-metadata");
+    let log = server.log();
+    assert_no_whole_wheel_gets(&log);
     let (filename, file) = served().wheel("demo-big", "1.0");
     let (record, tail_start) = record_member_span(&file.path);
     assert!(
@@ -759,9 +843,12 @@ fn no_pep658_reads_ranges(installer: Installer) {
         "demo-big's RECORD ({record:?}) is long and before the tail ({tail_start})"
     );
     let outside_tail = record.start..record.end.min(tail_start);
+    // The first read is a tail, sized for the central directory: past it, no range may ask for
+    // RECORD.
     for got in wheel_requests(&log, filename)
         .into_iter()
-        .filter_map(requested_range)
+        .map(|r| served_range(r, file.size))
+        .filter(|got| got.end < file.size)
     {
         assert!(
             got.end <= outside_tail.start || got.start >= outside_tail.end,
@@ -787,22 +874,36 @@ fn no_pep658_full_env() {
         let server = IndexServer::start(&served().dir, &["--metadata", "none"]);
         let run = lock_with_index(&env.venv.root, &server, &[]);
         all_proven(&run);
-        assert_index_artifacts(&run, FULL_INDEX, &server, "wheel-metadata");
-        assert_no_whole_wheel_gets(&server.log());
+        assert_index_artifacts(&run, FULL_INDEX, &server, "wheel-record/index-listing");
+        let log = server.log();
+        assert_no_whole_wheel_gets(&log);
+        assert_records_read_in_ranges(&run, &log, FULL_INDEX);
     }
 }
 
 /// An index that declares no PEP 658 may still serve `.metadata` files (the mirror these
-/// machines reach does, for about half the wheels): they are asked for, and prove.
+/// machines reach does, for about half the wheels): under `--verify metadata` they are asked
+/// for, and are the evidence. By default they are not asked for: RECORD binds METADATA.
 #[test]
 fn undeclared_metadata_files_are_asked_for() {
     let env = shared_full_env(Installer::Pip);
     let server = IndexServer::start(&served().dir, &["--metadata", "undeclared"]);
     let run = lock_with_index(&env.venv.root, &server, &[]);
     all_proven(&run);
+    assert_index_artifacts(&run, FULL_INDEX, &server, "wheel-record/index-listing");
+    assert_no_metadata_files_asked(&server.log());
+
+    let server = IndexServer::start(&served().dir, &["--metadata", "undeclared"]);
+    let run = lock_with_index(&env.venv.root, &server, &["--verify", "metadata"]);
+    all_proven(&run);
     // A `.metadata` slower than the hedge lets the wheel's own METADATA prove instead; both
-    // are proofs of the same bytes.
-    assert_index_artifacts(&run, FULL_INDEX, &server, "metadata-file|wheel-metadata");
+    // are evidence of the same bytes.
+    assert_index_artifacts(
+        &run,
+        FULL_INDEX,
+        &server,
+        "metadata-only/metadata-file|metadata-only/wheel-metadata",
+    );
     let log = server.log();
     let mut by_file = 0;
     for name in FULL_INDEX {
@@ -815,7 +916,7 @@ fn undeclared_metadata_files_are_asked_for() {
             "{name}: the undeclared {path} was not asked for: {:#?}",
             log_paths(&log)
         );
-        by_file += usize::from(p["source"]["proof"] == "metadata-file");
+        by_file += usize::from(p["source"]["evidence"] == "metadata-file");
     }
     assert!(
         by_file > 0,
@@ -840,17 +941,17 @@ fn slow_metadata_index(metadata: &str, seconds: &str) -> IndexServer {
     )
 }
 
-/// A speculative `.metadata` that is slow to answer (an index that looks upstream before it
-/// says 404) does not hold the proof up: the wheel's METADATA is read through ranges beside
+/// `--verify metadata`: a speculative `.metadata` that is slow to answer (an index that looks
+/// upstream before it says 404) does not hold the proof up: the wheel's METADATA is read through ranges beside
 /// it, and proves first. Were the `.metadata` waited for, each would be served after 30 s and
 /// prove by itself.
 #[test]
 fn slow_speculative_metadata_is_hedged_by_ranges() {
     let env = shared_full_env(Installer::Uv);
     let server = slow_metadata_index("undeclared", "30");
-    let run = lock_with_index(&env.venv.root, &server, &[]);
+    let run = lock_with_index(&env.venv.root, &server, &["--verify", "metadata"]);
     all_proven(&run);
-    assert_index_artifacts(&run, FULL_INDEX, &server, "wheel-metadata");
+    assert_index_artifacts(&run, FULL_INDEX, &server, "metadata-only/wheel-metadata");
     let log = server.log();
     for name in FULL_INDEX {
         let (filename, _) = served().wheel(name, run.pkg(name)["version"].as_str().unwrap());
@@ -871,15 +972,15 @@ fn slow_speculative_metadata_is_hedged_by_ranges() {
     assert_no_whole_wheel_gets(&log);
 }
 
-/// A `.metadata` the page declares is waited for, however slow: no range read of the wheel
+/// `--verify metadata`: a `.metadata` the page declares is waited for, however slow: no range read of the wheel
 /// is spent beside it (only the one-byte size probe).
 #[test]
 fn declared_metadata_is_waited_for() {
     let env = shared_full_env(Installer::Pip);
     let server = slow_metadata_index("bool", "0.3");
-    let run = lock_with_index(&env.venv.root, &server, &[]);
+    let run = lock_with_index(&env.venv.root, &server, &["--verify", "metadata"]);
     all_proven(&run);
-    assert_index_artifacts(&run, FULL_INDEX, &server, "metadata-file");
+    assert_index_artifacts(&run, FULL_INDEX, &server, "metadata-only/metadata-file");
     let log = server.log();
     let ranges: Vec<&Value> = log
         .iter()
@@ -901,20 +1002,49 @@ fn declared_metadata_is_waited_for() {
 #[test]
 fn html_and_json_pages() {
     let mut too_much = Vec::new();
-    for (installer, format, metadata, proof) in [
-        (Installer::Pip, "html", "hash", "core-metadata-hash"),
-        (Installer::Pip, "html", "bool", "metadata-file"),
-        (Installer::Pip, "html", "none", "wheel-metadata"),
-        (Installer::Uv, "html", "none", "wheel-metadata"),
-        (Installer::Pip, "json", "hash", "core-metadata-hash"),
-        (Installer::Uv, "json", "none", "wheel-metadata"),
+    let record = "wheel-record/index-listing";
+    for (installer, format, metadata, verify, proof) in [
+        (Installer::Pip, "html", "hash", "record", record),
+        (Installer::Pip, "html", "bool", "record", record),
+        (Installer::Pip, "html", "none", "record", record),
+        (Installer::Uv, "html", "none", "record", record),
+        (Installer::Pip, "json", "hash", "record", record),
+        (Installer::Uv, "json", "none", "record", record),
+        (
+            Installer::Pip,
+            "html",
+            "hash",
+            "metadata",
+            "metadata-only/core-metadata-hash",
+        ),
+        (
+            Installer::Pip,
+            "html",
+            "bool",
+            "metadata",
+            "metadata-only/metadata-file",
+        ),
+        (
+            Installer::Uv,
+            "html",
+            "none",
+            "metadata",
+            "metadata-only/wheel-metadata",
+        ),
+        (
+            Installer::Pip,
+            "json",
+            "hash",
+            "metadata",
+            "metadata-only/core-metadata-hash",
+        ),
     ] {
         let venv = big_env(installer);
         let server =
             IndexServer::start(&served().dir, &["--format", format, "--metadata", metadata]);
-        let run = lock_with_index(&venv.root, &server, &[]);
+        let run = lock_with_index(&venv.root, &server, &["--verify", verify]);
         let what = format!(
-            "{} env, {format} pages, metadata {metadata}",
+            "{} env, {format} pages, metadata {metadata}, --verify {verify}",
             installer.name()
         );
         assert!(run.code == 0, "{what}\n{}", show(&run.out));
@@ -925,7 +1055,12 @@ fn html_and_json_pages() {
         }
         let log = server.log();
         assert_no_whole_wheel_gets(&log);
-        if metadata == "none" {
+        if verify == "record" {
+            // HTML pages give no size: a suffix range stands for the sized tail.
+            assert_records_read_in_ranges(&run, &log, BIG_INDEX);
+            assert_no_metadata_files_asked(&log);
+        }
+        if metadata == "none" || verify == "record" {
             let (filename, file) = served().wheel("demo-big", "1.0");
             let bytes: u64 = wheel_requests(&log, filename)
                 .iter()
@@ -955,7 +1090,8 @@ fn server_ignoring_range_still_proves() {
         );
         let run = lock_with_index(&venv.root, &server, &[]);
         all_proven(&run);
-        assert_index_artifacts(&run, BIG_INDEX, &server, "wheel-metadata");
+        // The whole body was read, so it was hashed too: the stronger proof, for free.
+        assert_index_artifacts(&run, BIG_INDEX, &server, "wheel-hash/index-listing");
         let log = server.log();
         let (filename, file) = served().wheel("demo-big", "1.0");
         let reqs = wheel_requests(&log, filename);
@@ -964,6 +1100,43 @@ fn server_ignoring_range_still_proves() {
                 .any(|r| r["status"] == 200 && r["bytes"] == file.size),
             "{format}: the whole body was sent and accepted: {reqs:#?}"
         );
+    }
+}
+
+/// PEP 503 pages give no size, so the tail is asked for as a suffix range; a server that
+/// refuses those (real PyPI's CDN has answered 501) costs one probe for the size, not the proof.
+#[test]
+fn refused_suffix_ranges_fall_back_to_a_probe() {
+    let venv = big_env(Installer::Uv);
+    let server = IndexServer::start(
+        &served().dir,
+        &[
+            "--format",
+            "html",
+            "--metadata",
+            "none",
+            "--no-suffix-range",
+        ],
+    );
+    let run = lock_with_index(&venv.root, &server, &[]);
+    all_proven(&run);
+    assert_index_artifacts(&run, BIG_INDEX, &server, "wheel-record/index-listing");
+    let log = server.log();
+    assert_no_whole_wheel_gets(&log);
+    for name in BIG_INDEX {
+        let (filename, file) = served().wheel(name, run.pkg(name)["version"].as_str().unwrap());
+        let (record, _) = record_member_span(&file.path);
+        let reqs = wheel_requests(&log, filename);
+        let refused = reqs.iter().filter(|r| r["status"] == 501).count();
+        assert_eq!(
+            refused, 1,
+            "{filename}: one suffix range, refused: {reqs:#?}"
+        );
+        assert!(
+            covered(&reqs, file.size, &record),
+            "{filename}: RECORD ({record:?}) read after the refusal: {reqs:#?}"
+        );
+        assert!(reqs.len() <= 4, "{filename}: {reqs:#?}");
     }
 }
 
@@ -1000,22 +1173,7 @@ fn verify_record_and_hash() {
         let run = lock_with_index(&venv.root, &server, &["--verify", "record"]);
         all_proven(&run);
         assert_index_artifacts(&run, BIG_INDEX, &server, "wheel-record");
-        // Here RECORD is compared, so it is read, in one range with METADATA however long.
-        let log = server.log();
-        for name in BIG_INDEX {
-            let (filename, file) = served().wheel(name, run.pkg(name)["version"].as_str().unwrap());
-            let (record, _) = record_member_span(&file.path);
-            let ranges: Vec<_> = wheel_requests(&log, filename)
-                .into_iter()
-                .filter_map(requested_range)
-                .collect();
-            assert!(
-                ranges
-                    .iter()
-                    .any(|got| got.start <= record.start && record.end <= got.end),
-                "{filename}: RECORD ({record:?}) is not read in one range: {ranges:?}"
-            );
-        }
+        assert_records_read_in_ranges(&run, &server.log(), BIG_INDEX);
     }
 }
 
@@ -1209,12 +1367,7 @@ fn local_build_is_not_the_index_wheel(installer: Installer) {
             venv.pip_list().into_keys().collect::<BTreeSet<_>>()
         );
         assert_eq!(run.of_kind("unproven"), names_set(&["demo-core"]), "{what}");
-        let proof = match metadata {
-            "hash" => "core-metadata-hash",
-            "bool" => "metadata-file",
-            _ => "wheel-metadata",
-        };
-        assert_index_artifacts(&run, &["demo-app"], &server, proof);
+        assert_index_artifacts(&run, &["demo-app"], &server, "wheel-record/index-listing");
         assert!(run.stderr.contains("demo-core"), "{}", run.stderr);
     }
 }
@@ -1252,7 +1405,7 @@ fn modified_installed_file_is_unproven() {
             installer.name()
         );
         assert_eq!(run.of_kind("unproven"), names_set(&["demo-core"]));
-        assert_index_artifacts(&run, &["demo-app"], &server, "core-metadata-hash");
+        assert_index_artifacts(&run, &["demo-app"], &server, "wheel-record/index-listing");
     }
 }
 
@@ -1335,8 +1488,15 @@ fn path_installs_are_url_artifacts() {
         let run = lock_with_index(&env.venv.root, &server, &[]);
         let s = run.pkg("demo-single")["source"].clone();
         let want_sha = sha256_hex(&env.single_wheel);
+        // pip records the archive's hash, uv does not; either way the local file is read
+        // whole, its RECORD compared and its hash taken.
+        let evidence = match installer {
+            Installer::Pip => "direct-url-hash",
+            Installer::Uv => "direct-url",
+        };
         assert_eq!(s["kind"], "url", "{s}");
-        assert_eq!(s["proof"], "direct-url-hash", "{s}");
+        assert_eq!(s["proof"], "wheel-hash", "{s}");
+        assert_eq!(s["evidence"], evidence, "{s}");
         assert_eq!(s["sha256"], want_sha.as_str(), "{s}");
         assert_eq!(s["filename"], "demo_single-1.0-py3-none-any.whl", "{s}");
         let url = s["url"].as_str().unwrap();
@@ -1361,8 +1521,9 @@ fn path_installs_are_url_artifacts() {
             "a URL install is not looked up on the index"
         );
 
-        // `install ./x.whl` from a copy, which then goes away: pip recorded the hash; uv did
-        // not, and the file can no longer be hashed.
+        // `install ./x.whl` from a copy, which then goes away: its files can no longer be
+        // compared, so only a proof remembered from when they could stands (and only where
+        // the installer recorded the hash it is remembered under: pip's).
         let tmp = tempdir();
         let wheels = tmp.path().join("wheels");
         fs::create_dir_all(&wheels).unwrap();
@@ -1384,11 +1545,13 @@ fn path_installs_are_url_artifacts() {
         cmd.current_dir(&wheels)
             .arg("./demo_single-1.0-py3-none-any.whl");
         run_ok(&mut cmd);
-        let run = lock(&venv.root, &["--no-index"]);
+        let home = tempdir();
+        let run = lock_in_home(home.path(), &venv.root, &["--no-index"]);
         all_proven(&run);
         let s = run.pkg("demo-single")["source"].clone();
         assert_eq!(s["kind"], "url", "{s}");
-        assert_eq!(s["proof"], "direct-url-hash", "{s}");
+        assert_eq!(s["proof"], "wheel-hash", "{s}");
+        assert_eq!(s["evidence"], evidence, "{s}");
         assert_eq!(s["sha256"], want_sha.as_str(), "{s}");
         assert_eq!(
             canon(s["url"].as_str().unwrap().strip_prefix("file://").unwrap()),
@@ -1396,21 +1559,27 @@ fn path_installs_are_url_artifacts() {
         );
 
         fs::remove_file(&copy).unwrap();
-        let run = lock(&venv.root, &["--no-index"]);
+        let fresh = lock(&venv.root, &["--no-index"]);
+        assert_eq!(fresh.code, 1, "{}", show(&fresh.out));
+        let reasons = fresh.reasons("demo-single");
+        assert!(
+            reasons.contains("demo_single-1.0-py3-none-any.whl"),
+            "{}: the reason names the file that is gone: {reasons}",
+            installer.name()
+        );
+        let warm = lock_in_home(home.path(), &venv.root, &["--no-index"]);
         match installer {
             Installer::Pip => {
-                all_proven(&run);
-                assert_eq!(
-                    run.pkg("demo-single")["source"]["sha256"],
-                    want_sha.as_str()
-                );
+                all_proven(&warm);
+                let s = &warm.pkg("demo-single")["source"];
+                assert_eq!(s["sha256"], want_sha.as_str(), "{s}");
+                assert_eq!(s["proof"], "wheel-hash", "{s}");
             }
             Installer::Uv => {
-                assert_eq!(run.code, 1, "{}", show(&run.out));
-                let reasons = run.reasons("demo-single");
+                assert_eq!(warm.code, 1, "{}", show(&warm.out));
                 assert!(
-                    reasons.contains("demo_single-1.0-py3-none-any.whl"),
-                    "the reason names the file that is gone: {reasons}"
+                    warm.reasons("demo-single")
+                        .contains("demo_single-1.0-py3-none-any.whl")
                 );
             }
         }
@@ -1482,7 +1651,7 @@ fn editable_directory_and_vcs_sources() {
             &run,
             &["demo-core", "setuptools"],
             &server,
-            "core-metadata-hash",
+            "wheel-record/index-listing",
         );
     }
 }
@@ -1546,10 +1715,9 @@ fn find_links_folders() {
             let folder = canon(file.path.parent().unwrap());
             assert_eq!(s["filename"], filename, "{name}: {s}");
             assert_eq!(s["sha256"], file.sha256.as_str(), "{name}: {s}");
-            assert_eq!(
-                s["proof"], "wheel-metadata",
-                "{name}: a folder has no .metadata: {s}"
-            );
+            // A local file is read whole: no server stands for its bytes.
+            assert_eq!(s["proof"], "wheel-hash", "{name}: {s}");
+            assert_eq!(s["evidence"], "index-listing", "{name}: {s}");
             let url = s["url"].as_str().unwrap();
             assert_eq!(
                 canon(url.strip_prefix("file://").expect("a file URL")),
@@ -1594,8 +1762,8 @@ fn extra_index_url_is_searched_too() {
         .copied()
         .filter(|n| *n != "setuptools")
         .collect();
-    assert_index_artifacts(&run, &others, &primary, "core-metadata-hash");
-    assert_index_artifacts(&run, &["setuptools"], &extra, "core-metadata-hash");
+    assert_index_artifacts(&run, &others, &primary, "wheel-record/index-listing");
+    assert_index_artifacts(&run, &["setuptools"], &extra, "wheel-record/index-listing");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1611,12 +1779,7 @@ fn retries_through_server_errors() {
         );
         let run = lock_with_index(&venv.root, &server, &[]);
         all_proven(&run);
-        let proof = if metadata == "hash" {
-            "core-metadata-hash"
-        } else {
-            "wheel-metadata"
-        };
-        assert_index_artifacts(&run, BIG_INDEX, &server, proof);
+        assert_index_artifacts(&run, BIG_INDEX, &server, "wheel-record/index-listing");
         let log = server.log();
         for name in BIG_INDEX {
             let path = format!("/simple/{name}/");
@@ -1733,7 +1896,7 @@ fn plain_http_off_loopback_needs_trusted_host() {
     }
     let run = lock_with_index(&venv.root, &server, &["--trusted-host", &addr]);
     all_proven(&run);
-    assert_index_artifacts(&run, BIG_INDEX, &server, "core-metadata-hash");
+    assert_index_artifacts(&run, BIG_INDEX, &server, "wheel-record/index-listing");
 }
 
 // ---------------------------------------------------------------------------------------------

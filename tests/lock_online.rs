@@ -186,7 +186,8 @@ fn assert_matches_pip_report(run: &Run, report: &Value, proofs: &[&str], what: &
     assert_eq!(run.code, 0, "{what}\n{}", show(&run.out));
 }
 
-const METADATA_PROOFS: &[&str] = &["core-metadata-hash", "metadata-file", "wheel-metadata"];
+/// The default proof: each wheel's own RECORD, read through ranges.
+const DEFAULT_PROOFS: &[&str] = &["wheel-record"];
 
 #[test]
 fn online_pip_env_lock_matches_pip_report() {
@@ -195,7 +196,7 @@ fn online_pip_env_lock_matches_pip_report() {
     }
     let env = pip_env();
     let run = lock(&env.venv.root, &[]);
-    assert_matches_pip_report(&run, &env.report, METADATA_PROOFS, "pip env");
+    assert_matches_pip_report(&run, &env.report, DEFAULT_PROOFS, "pip env");
     // The report covers what was asked for and what came with it.
     let pkgs = run.pkgs();
     for name in [
@@ -215,17 +216,17 @@ fn online_pip_env_lock_matches_pip_report() {
 }
 
 #[test]
-fn online_pip_env_verify_record_and_hash() {
+fn online_pip_env_verify_metadata_and_hash() {
     if skip_if_offline() {
         return;
     }
     let env = pip_env();
-    let run = lock(&env.venv.root, &["--verify", "record"]);
+    let run = lock(&env.venv.root, &["--verify", "metadata"]);
     assert_matches_pip_report(
         &run,
         &env.report,
-        &["wheel-record"],
-        "pip env, --verify record",
+        &["metadata-only"],
+        "pip env, --verify metadata",
     );
     let run = lock(&env.venv.root, &["--verify", "hash"]);
     assert_matches_pip_report(&run, &env.report, &["wheel-hash"], "pip env, --verify hash");
@@ -238,18 +239,13 @@ fn online_uv_env_has_the_same_artifacts() {
     }
     let env = uv_env();
     let run = lock(&env.venv.root, &[]);
-    assert_matches_pip_report(&run, &env.report, METADATA_PROOFS, "uv env");
+    assert_matches_pip_report(&run, &env.report, DEFAULT_PROOFS, "uv env");
     let pkgs = run.pkgs();
     for (name, p) in &pkgs {
         assert_eq!(p["installer"], "uv", "{name}");
     }
-    let run = lock(&env.venv.root, &["--verify", "record"]);
-    assert_matches_pip_report(
-        &run,
-        &env.report,
-        &["wheel-record"],
-        "uv env, --verify record",
-    );
+    let run = lock(&env.venv.root, &["--verify", "hash"]);
+    assert_matches_pip_report(&run, &env.report, &["wheel-hash"], "uv env, --verify hash");
 }
 
 /// termcolor 2.4.0 built here from its sdist: same name, version and tags as the index's wheel,

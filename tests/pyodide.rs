@@ -449,7 +449,9 @@ fn micropip_dist_is_attributed_to_its_record() {
     assert_eq!(single["installer"], "micropip", "{single}");
     let source = &single["source"];
     assert_eq!(source["kind"], "micropip", "{single}");
-    assert_eq!(source["proof"], "micropip-record", "{single}");
+    // micropip's record names a local wheel: read whole, its RECORD compared, its hash taken.
+    assert_eq!(source["proof"], "wheel-hash", "{single}");
+    assert_eq!(source["evidence"], "micropip-record", "{single}");
     assert_eq!(source["sha256"], env.micropip_sha256, "{single}");
     let url = source["url"].as_str().unwrap();
     let path = url.strip_prefix("file://").unwrap_or(url);
@@ -458,7 +460,11 @@ fn micropip_dist_is_attributed_to_its_record() {
     for name in PIP_NAMES {
         let s = &packages[*name]["source"];
         assert_eq!(s["kind"], "index", "{name}: {s}");
-        assert_eq!(s["proof"], "wheel-metadata", "{name}: {s}");
+        assert_eq!(
+            s["proof"], "wheel-hash",
+            "{name}: a local file is read whole: {s}"
+        );
+        assert_eq!(s["evidence"], "index-listing", "{name}: {s}");
     }
 }
 

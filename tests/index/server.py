@@ -16,6 +16,7 @@ Behaviour is chosen by flags, so one test can stand up an index the way it needs
                                 serves them for about half the wheels)
   --format {both,json,html}     which page forms are offered
   --no-range                    ignore Range and answer 200 with the whole file
+  --no-suffix-range             answer 501 to a suffix range (`bytes=-N`)
   --fail-first N                answer 500 to the first N requests of each path
   --wrong-hash NAME             advertise a wrong sha256 for file NAME
   --redirect-http               answer every /files/ request with a redirect to a plain-http
@@ -546,6 +547,9 @@ class Handler(BaseHTTPRequestHandler):
             m = re.fullmatch(r"bytes=(\d*)-(\d*)", rng.strip())
             if not m or (not m.group(1) and not m.group(2)):
                 return self.send(416, b"bad range")
+            if not m.group(1) and args.no_suffix_range:
+                # Some CDNs (real PyPI's has) refuse suffix ranges outright.
+                return self.send(501, b"suffix ranges are not implemented")
             if m.group(1):
                 start = int(m.group(1))
                 end = int(m.group(2)) if m.group(2) else len(data) - 1
@@ -600,6 +604,7 @@ def main():
     parser.add_argument("--metadata", choices=["hash", "bool", "none", "undeclared"], default="hash")
     parser.add_argument("--format", choices=["both", "json", "html"], default="both")
     parser.add_argument("--no-range", action="store_true")
+    parser.add_argument("--no-suffix-range", action="store_true")
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--wrong-hash", default=None)
     parser.add_argument("--redirect-http", action="store_true")

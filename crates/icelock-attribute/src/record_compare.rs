@@ -1,107 +1,1034 @@
-//! The wheel's own RECORD against the installed one.
+//! The heart of the proof: the installed RECORD against the artifact's own RECORD, row for row.
 //!
-//! Installers add rows (INSTALLER, REQUESTED, direct_url.json, uv's `uv_*.json`, `.pyc` files,
-//! console-script launchers) and move `.data` folders: `purelib`/`platlib` to site-packages,
-//! `data` to the prefix (`../../../x` from site-packages), `scripts` to `bin` (rewriting
-//! `#!python` lines, so those hashes change). Rows are compared as sets once both sides are
-//! mapped to where the installer put them and the installer's own rows are dropped.
+//! An installer copies a wheel's files with their RECORD rows and changes a few things of its
+//! own. Each change is accounted for by exactly one rule below, and nothing else passes:
+//!
+//! - its own files in `.dist-info` (`RECORD` itself, `INSTALLER`, `REQUESTED`,
+//!   `direct_url.json`, PEP 710's `provenance_url.json`, and uv's `uv_build.json` /
+//!   `uv_cache.json` when uv installed it) are not the wheel's;
+//! - `.data/purelib` and `.data/platlib` land in site-packages, `.data/data` in the scheme's
+//!   data folder (`../../../x` from a venv's site-packages), `.data/scripts` in its scripts
+//!   folder, `.data/headers` in an `include/…` folder: a row is looked for where it lands;
+//! - a script whose first line is `#!python` is rewritten to name the interpreter: its bytes
+//!   after that line must be the wheel's, and the new first line a shebang (or the `/bin/sh`
+//!   trampoline installers use for long paths);
+//! - byte-compiled `__pycache__/X.*.pyc` files of a `X.py` the wheel holds are compiled by the
+//!   installer (pip lists them with no hash);
+//! - a launcher in the scripts folder for a `[console_scripts]` / `[gui_scripts]` entry (of an
+//!   `entry_points.txt` bound by its own row) may contain nothing but a launcher's lines
+//!   calling that entry point.
+//!
+//! Where two rows do not settle it (no hash on a side, other hashes, another algorithm), the
+//! bytes do: the wheel's member, read from the artifact, against the installed file. So a wheel
+//! whose own RECORD is wrong (some published wheels' are) is still proven, and said to be wrong.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use icelock_dist::InstalledDist;
-use icelock_dist::record::{self, RecordEntry};
+use icelock_dist::EntryPoints;
+use icelock_dist::record::{self, RecordEntry, RecordHash};
+use sha2::Digest;
 
-type Row = (String, Option<String>, Option<u64>);
+/// Content checks beyond this many rows are not made: so many differing rows mean other files,
+/// and reading them all would cost more than the answer is worth.
+pub(crate) const MAX_CONTENT_CHECKS: usize = 64;
 
-fn row(entry: &RecordEntry) -> Row {
-    (
-        entry.path.clone(),
-        entry
-            .hash
-            .as_ref()
-            .map(|h| format!("{}={}", h.algorithm, h.hex())),
-        entry.size,
-    )
+/// What the installed side says.
+pub(crate) struct Installed<'a> {
+    pub rows: &'a [RecordEntry],
+    /// The `.dist-info` folder's name.
+    pub dist_info: &'a str,
+    pub installer: Option<&'a str>,
+    pub entry_points: Option<&'a EntryPoints>,
 }
 
-fn installer_row(path: &str, dist_info: &str) -> bool {
-    let in_dist_info = |name: &str| path == format!("{dist_info}/{name}");
-    path.ends_with(".pyc")
-        || path.contains("/__pycache__/")
-        || in_dist_info("INSTALLER")
-        || in_dist_info("REQUESTED")
-        || in_dist_info("direct_url.json")
-        || in_dist_info("RECORD")
-        || (path.starts_with(&format!("{dist_info}/uv_")) && path.ends_with(".json"))
+/// Where the rows disagree, as people need to hear it: by installed path (the wheel's own path
+/// for what is only in the wheel).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileDiff {
+    pub changed: Vec<String>,
+    pub only_installed: Vec<String>,
+    pub only_in_wheel: Vec<String>,
+    /// The wheel's and the installed METADATA's sha256 (hex), when they differ.
+    pub metadata: Option<(String, String)>,
+    /// Why some rows were not checked by their bytes.
+    pub unchecked: Option<String>,
 }
 
-/// `Ok` when the row sets agree; otherwise a short description of the difference.
-pub(crate) fn compare(dist: &InstalledDist, wheel_record: &[u8]) -> Result<(), String> {
-    let dist_info = dist
-        .location
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let data_dir = dist_info.replace(".dist-info", ".data");
-    // Where `data` files land, relative to site-packages.
-    let prefix_rel = pathdiff(&dist.site_dir, &dist.prefix);
+impl FileDiff {
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty() && self.only_installed.is_empty() && self.only_in_wheel.is_empty()
+    }
 
-    let (wheel_rows, _) = record::parse(wheel_record);
-    let mut expected: BTreeSet<Row> = BTreeSet::new();
-    for entry in &wheel_rows {
-        if installer_row(&entry.path, &dist_info) {
-            continue;
-        }
-        let mut r = row(entry);
-        if let Some(rest) = entry.path.strip_prefix(&format!("{data_dir}/")) {
-            let (scheme, path) = rest.split_once('/').unwrap_or((rest, ""));
-            match scheme {
-                "purelib" | "platlib" => r.0 = path.to_string(),
-                "data" => r.0 = format!("{prefix_rel}{path}"),
-                // Scripts are rewritten and headers land in installer-specific places.
-                _ => continue,
+    /// Only METADATA (and what is derived from the build: WHEEL) differ: a build of the same
+    /// files by another tool or at another time.
+    pub fn only_metadata_differs(&self, dist_info: &str) -> bool {
+        self.only_installed.is_empty()
+            && self.only_in_wheel.is_empty()
+            && self.changed.iter().all(|p| {
+                p.strip_prefix(dist_info)
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    .is_some_and(|name| matches!(name, "METADATA" | "WHEEL"))
+            })
+    }
+}
+
+/// The rows agree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bound {
+    /// Wheel rows matched by installed rows.
+    pub rows: usize,
+    /// Installed rows accounted for by an installer's rule.
+    pub exempt: usize,
+    /// Worth telling (the wheel's own RECORD is wrong about a file, …).
+    pub notes: Vec<String>,
+    /// Everything rests on installed RECORD rows with hashes, which every run checks again: a
+    /// proof kept for these RECORD bytes stays true. Not so when an installed file without a
+    /// hash was read to settle a row.
+    pub rests_on_hashed_rows: bool,
+    /// (zip member, installed RECORD path) of each file the wheel holds as installed, byte for
+    /// byte: what the zip's own directory must agree with.
+    pub verbatim: Vec<(String, String)>,
+}
+
+/// What a comparison came to.
+#[derive(Debug)]
+pub(crate) enum Settled {
+    Bound(Bound),
+    Differs(FileDiff),
+}
+
+/// A comparison that may still need bytes: [`Plan::needs`] says which, [`Plan::settle`] gives
+/// the answer.
+pub(crate) struct Plan {
+    matched: usize,
+    verbatim: Vec<(String, String)>,
+    exempt: usize,
+    pending: Vec<Pending>,
+    diff: FileDiff,
+    notes: Vec<String>,
+    rests_on_hashed_rows: bool,
+}
+
+/// A row only bytes can settle.
+#[derive(Debug, Clone)]
+enum Pending {
+    /// The member's bytes must be the installed file's: `installed_hash` when the installed row
+    /// has a sha256 (every run checks the file against it), else the file's bytes.
+    Content {
+        member: String,
+        installed: String,
+        installed_hash: Option<[u8; 32]>,
+        /// What the wheel's RECORD said, for the note when the bytes prove it wrong.
+        wheel_row_says: Option<String>,
+    },
+    /// A `.data/scripts` file an installer may have given a new first line.
+    Script { member: String, installed: String },
+    /// An installed file that may be a launcher for `entry`.
+    Launcher { installed: String, entry: usize },
+}
+
+/// The bytes a plan asked for: members of the wheel by zip path, installed files by RECORD
+/// path (or why one could not be read).
+#[derive(Default)]
+pub(crate) struct Bytes {
+    pub members: BTreeMap<String, Vec<u8>>,
+    pub installed: BTreeMap<String, Result<Vec<u8>, String>>,
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    sha2::Sha256::digest(bytes).into()
+}
+
+fn sha256_of(hash: &RecordHash) -> Option<[u8; 32]> {
+    (hash.algorithm == "sha256")
+        .then(|| hash.digest.as_slice().try_into().ok())
+        .flatten()
+}
+
+fn describe(hash: Option<&RecordHash>, size: Option<u64>) -> String {
+    match (hash, size) {
+        (Some(h), Some(s)) => format!("{}={} ({s} bytes)", h.algorithm, h.hex()),
+        (Some(h), None) => format!("{}={}", h.algorithm, h.hex()),
+        (None, _) => "no hash".into(),
+    }
+}
+
+impl Plan {
+    /// Compares `installed` with the wheel's RECORD (`wheel_record`, its bytes), knowing the
+    /// zip's member names (a wheel may hold a file its RECORD leaves out).
+    pub(crate) fn new(
+        installed: &Installed<'_>,
+        wheel_record: &[u8],
+        members: &BTreeSet<String>,
+    ) -> Self {
+        let dist_info = installed.dist_info;
+        let data = format!("{}.data/", dist_info.trim_end_matches(".dist-info"));
+        let installer_file = |path: &str| -> bool {
+            let Some(name) = path
+                .strip_prefix(dist_info)
+                .and_then(|rest| rest.strip_prefix('/'))
+            else {
+                return false;
+            };
+            match name {
+                // Written by every installer (PEP 376, PEP 610, PEP 710).
+                "RECORD"
+                | "INSTALLER"
+                | "REQUESTED"
+                | "direct_url.json"
+                | "provenance_url.json" => true,
+                // uv's record of a build from source and of a local path's state.
+                "uv_build.json" | "uv_cache.json" => installed.installer == Some("uv"),
+                _ => false,
+            }
+        };
+
+        let (wheel_rows, _) = record::parse(wheel_record);
+        let mut plan = Self {
+            matched: 0,
+            verbatim: Vec::new(),
+            exempt: 0,
+            pending: Vec::new(),
+            diff: FileDiff::default(),
+            notes: Vec::new(),
+            rests_on_hashed_rows: true,
+        };
+        let mut remaining: HashMap<&str, &RecordEntry> = HashMap::new();
+        for row in installed.rows {
+            if installer_file(&row.path) {
+                plan.exempt += 1;
+            } else if remaining.insert(row.path.as_str(), row).is_some() {
+                // Two rows for one path: which one a file was checked against is unclear.
+                plan.diff.changed.push(row.path.clone());
             }
         }
-        expected.insert(r);
+        // Where the wheel's `.py` files landed, for their byte-compiled files.
+        let mut sources: BTreeSet<String> = BTreeSet::new();
+        let mut wheel_paths: BTreeSet<&str> = BTreeSet::new();
+        for row in &wheel_rows {
+            wheel_paths.insert(row.path.as_str());
+            if installer_file(&row.path) {
+                continue;
+            }
+            let Some(landed) = landing(&row.path, &data, &remaining) else {
+                plan.diff.only_in_wheel.push(row.path.clone());
+                continue;
+            };
+            let installed_row = remaining.remove(landed.as_str()).expect("found by landing");
+            if landed.ends_with(".py") {
+                sources.insert(landed.clone());
+            }
+            plan.compare(row, installed_row, &data);
+        }
+
+        // What only the installed side has: an installer's own, or a member the wheel's RECORD
+        // left out, or not the wheel's at all.
+        let mut left: Vec<&RecordEntry> = remaining.into_values().collect();
+        left.sort_by(|a, b| a.path.cmp(&b.path));
+        let scripts = installed
+            .entry_points
+            .map(|e| e.scripts.as_slice())
+            .unwrap_or_default();
+        for row in left {
+            if is_compiled_source(&row.path, &sources) {
+                plan.exempt += 1;
+            } else if let Some(entry) = launcher_for(&row.path, scripts) {
+                plan.pending.push(Pending::Launcher {
+                    installed: row.path.clone(),
+                    entry,
+                });
+            } else if members.contains(&row.path) && !wheel_paths.contains(row.path.as_str()) {
+                plan.push_content(row.path.clone(), row, None);
+            } else {
+                plan.diff.only_installed.push(row.path.clone());
+            }
+        }
+        // A launcher is only an installer's if entry_points.txt is the wheel's own: its row was
+        // compared above, and the file read at scan time must be the one that row hashes.
+        if plan
+            .pending
+            .iter()
+            .any(|p| matches!(p, Pending::Launcher { .. }))
+        {
+            let entry_points_row = installed
+                .rows
+                .iter()
+                .find(|r| r.path == format!("{dist_info}/entry_points.txt"));
+            let bound = match (
+                entry_points_row.and_then(|r| r.hash.as_ref()),
+                installed.entry_points,
+            ) {
+                (Some(hash), Some(eps)) => sha256_of(hash) == Some(eps.sha256),
+                _ => false,
+            };
+            if !bound {
+                for pending in std::mem::take(&mut plan.pending) {
+                    match pending {
+                        Pending::Launcher { installed, .. } => {
+                            plan.diff.only_installed.push(installed)
+                        }
+                        other => plan.pending.push(other),
+                    }
+                }
+            }
+        }
+        if plan.pending.len() > MAX_CONTENT_CHECKS {
+            plan.diff.unchecked = Some(format!(
+                "{} rows would need their bytes compared, more than the {MAX_CONTENT_CHECKS} checked",
+                plan.pending.len()
+            ));
+            for pending in std::mem::take(&mut plan.pending) {
+                match pending {
+                    Pending::Content { installed, .. } | Pending::Script { installed, .. } => {
+                        plan.diff.changed.push(installed)
+                    }
+                    Pending::Launcher { installed, .. } => plan.diff.only_installed.push(installed),
+                }
+            }
+        }
+        plan
     }
-    let installed: BTreeSet<Row> = dist
-        .record
-        .iter()
-        .flatten()
-        .filter(|e| !installer_row(&e.path, &dist_info))
-        .filter(|e| {
-            !e.path.starts_with(&format!("{prefix_rel}bin/"))
-                && !e.path.starts_with(&format!("{prefix_rel}Scripts/"))
-        })
-        .filter(|e| !e.path.starts_with(&format!("{prefix_rel}include/")))
-        .map(row)
-        .collect();
-    if expected == installed {
-        return Ok(());
+
+    /// One wheel row against the installed row where it landed.
+    fn compare(&mut self, wheel: &RecordEntry, installed: &RecordEntry, data: &str) {
+        let same_hash = match (&wheel.hash, &installed.hash) {
+            (Some(w), Some(i)) if w.algorithm == i.algorithm => Some(w.digest == i.digest),
+            _ => None,
+        };
+        let sizes_agree = match (wheel.size, installed.size) {
+            (Some(w), Some(i)) => w == i,
+            _ => true,
+        };
+        if same_hash == Some(true) && sizes_agree {
+            self.matched += 1;
+            self.verbatim
+                .push((wheel.path.clone(), installed.path.clone()));
+            return;
+        }
+        let is_script = wheel
+            .path
+            .strip_prefix(data)
+            .is_some_and(|rest| rest.starts_with("scripts/"));
+        if is_script {
+            self.pending.push(Pending::Script {
+                member: wheel.path.clone(),
+                installed: installed.path.clone(),
+            });
+            return;
+        }
+        if same_hash == Some(false) && wheel.path.ends_with(".dist-info/METADATA") {
+            // The build's own description differs: the installed copy is another build.
+            self.diff.metadata = Some((
+                wheel.hash.as_ref().map(RecordHash::hex).unwrap_or_default(),
+                installed
+                    .hash
+                    .as_ref()
+                    .map(RecordHash::hex)
+                    .unwrap_or_default(),
+            ));
+        }
+        self.push_content(
+            wheel.path.clone(),
+            installed,
+            Some(describe(wheel.hash.as_ref(), wheel.size)),
+        );
     }
-    let missing: Vec<&str> = expected
-        .difference(&installed)
-        .map(|r| r.0.as_str())
-        .take(3)
-        .collect();
-    let extra: Vec<&str> = installed
-        .difference(&expected)
-        .map(|r| r.0.as_str())
-        .take(3)
-        .collect();
-    Err(format!(
-        "{} row(s) only in the wheel ({}), {} only installed ({})",
-        expected.difference(&installed).count(),
-        missing.join(", "),
-        installed.difference(&expected).count(),
-        extra.join(", ")
-    ))
+
+    fn push_content(&mut self, member: String, installed: &RecordEntry, says: Option<String>) {
+        let installed_hash = installed.hash.as_ref().and_then(sha256_of);
+        if installed_hash.is_none() {
+            self.rests_on_hashed_rows = false;
+        }
+        self.pending.push(Pending::Content {
+            member,
+            installed: installed.path.clone(),
+            installed_hash,
+            wheel_row_says: says,
+        });
+    }
+
+    /// The wheel members and installed files (by RECORD path) whose bytes [`Plan::settle`]
+    /// needs; both empty when the rows alone settle it.
+    pub(crate) fn needs(&self) -> (Vec<String>, Vec<String>) {
+        let mut members = Vec::new();
+        let mut installed = Vec::new();
+        for pending in &self.pending {
+            match pending {
+                Pending::Content {
+                    member,
+                    installed: path,
+                    installed_hash,
+                    ..
+                } => {
+                    members.push(member.clone());
+                    if installed_hash.is_none() {
+                        installed.push(path.clone());
+                    }
+                }
+                Pending::Script {
+                    member,
+                    installed: path,
+                } => {
+                    members.push(member.clone());
+                    installed.push(path.clone());
+                }
+                Pending::Launcher {
+                    installed: path, ..
+                } => installed.push(path.clone()),
+            }
+        }
+        members.sort();
+        members.dedup();
+        installed.sort();
+        installed.dedup();
+        (members, installed)
+    }
+
+    /// The answer, once the bytes [`Plan::needs`] named are in `bytes` (what is missing there
+    /// counts as different).
+    pub(crate) fn settle(
+        mut self,
+        bytes: &Bytes,
+        scripts: &[icelock_dist::ScriptEntry],
+    ) -> Settled {
+        let installed_bytes = |path: &str| bytes.installed.get(path).and_then(|r| r.as_ref().ok());
+        for pending in std::mem::take(&mut self.pending) {
+            match pending {
+                Pending::Content {
+                    member,
+                    installed,
+                    installed_hash,
+                    wheel_row_says,
+                } => {
+                    let Some(member_bytes) = bytes.members.get(&member) else {
+                        self.diff.changed.push(installed);
+                        continue;
+                    };
+                    let actual = sha256(member_bytes);
+                    let expected =
+                        installed_hash.or_else(|| installed_bytes(&installed).map(|b| sha256(b)));
+                    if expected == Some(actual) {
+                        self.matched += 1;
+                        self.verbatim.push((member.clone(), installed.clone()));
+                        match wheel_row_says {
+                            Some(says) => self.notes.push(format!(
+                                "the wheel's own RECORD is wrong about {member} (it says {says}): the file in the wheel is the installed one"
+                            )),
+                            None => self.notes.push(format!(
+                                "the wheel holds {member}, which its RECORD leaves out: the installed file is the wheel's"
+                            )),
+                        }
+                        if member.ends_with(".dist-info/METADATA") {
+                            self.diff.metadata = None;
+                        }
+                    } else {
+                        self.diff.changed.push(installed);
+                    }
+                }
+                Pending::Script { member, installed } => {
+                    match (bytes.members.get(&member), installed_bytes(&installed)) {
+                        (Some(wheel), Some(local)) if rewritten_script(wheel, local) => {
+                            self.matched += 1;
+                        }
+                        _ => self.diff.changed.push(installed),
+                    }
+                }
+                Pending::Launcher { installed, entry } => match installed_bytes(&installed) {
+                    Some(local) if is_launcher(local, &scripts[entry]) => self.exempt += 1,
+                    _ => self.diff.only_installed.push(installed),
+                },
+            }
+        }
+        if self.diff.is_empty() {
+            Settled::Bound(Bound {
+                rows: self.matched,
+                exempt: self.exempt,
+                notes: self.notes,
+                rests_on_hashed_rows: self.rests_on_hashed_rows,
+                verbatim: self.verbatim,
+            })
+        } else {
+            self.diff.changed.sort();
+            self.diff.only_installed.sort();
+            self.diff.only_in_wheel.sort();
+            Settled::Differs(self.diff)
+        }
+    }
 }
 
-/// `../../../` from a site-packages folder up to its prefix.
-fn pathdiff(site: &std::path::Path, prefix: &std::path::Path) -> String {
-    match site.strip_prefix(prefix) {
-        Ok(rel) => "../".repeat(rel.components().count()),
-        Err(_) => String::new(),
+/// Where an installer put the wheel's `path`, among the installed rows not yet matched.
+fn landing(path: &str, data: &str, installed: &HashMap<&str, &RecordEntry>) -> Option<String> {
+    let Some(rest) = path.strip_prefix(data) else {
+        return installed.contains_key(path).then(|| path.to_string());
+    };
+    let (scheme, inner) = rest.split_once('/')?;
+    // The scheme folders sit above site-packages, as many `../` as its depth under the prefix
+    // (three in a venv; two for pip's `--target`, which records its home scheme).
+    let above = |tail: &str| {
+        (1..=8)
+            .map(|depth| format!("{}{tail}", "../".repeat(depth)))
+            .find(|candidate| installed.contains_key(candidate.as_str()))
+    };
+    match scheme {
+        "purelib" | "platlib" => {
+            if installed.contains_key(inner) {
+                return Some(inner.to_string());
+            }
+            // A split layout puts platlib in another site folder (lib64 beside lib).
+            installed
+                .keys()
+                .filter(|p| {
+                    p.starts_with("../")
+                        && (p.ends_with(&format!("/site-packages/{inner}"))
+                            || p.ends_with(&format!("/dist-packages/{inner}")))
+                })
+                .min()
+                .map(|p| p.to_string())
+        }
+        "data" => above(inner),
+        "scripts" => above(&format!("bin/{inner}")).or_else(|| above(&format!("Scripts/{inner}"))),
+        "headers" => installed
+            .keys()
+            .filter(|p| {
+                p.starts_with("../") && p.contains("include/") && p.ends_with(&format!("/{inner}"))
+            })
+            .min()
+            .map(|p| p.to_string()),
+        _ => None,
+    }
+}
+
+/// `dir/__pycache__/stem.<tag>[.opt-N].pyc` of a `dir/stem.py` that landed from the wheel.
+fn is_compiled_source(path: &str, sources: &BTreeSet<String>) -> bool {
+    let Some(file) = path.strip_suffix(".pyc") else {
+        return false;
+    };
+    let (dir, name) = file.rsplit_once('/').unwrap_or(("", file));
+    let Some(parent) = dir.strip_suffix("__pycache__") else {
+        return false;
+    };
+    if !(parent.is_empty() || parent.ends_with('/')) {
+        return false;
+    }
+    // `stem.cpython-311` or `stem.cpython-311.opt-1`: the stem is everything before the tag.
+    let mut parts: Vec<&str> = name.split('.').collect();
+    if parts.last().is_some_and(|p| p.starts_with("opt-")) {
+        parts.pop();
+    }
+    if parts.len() < 2 {
+        return false;
+    }
+    parts.pop();
+    let stem = parts.join(".");
+    sources.contains(&format!("{parent}{stem}.py"))
+}
+
+/// The entry whose launcher `path` would be: `../…/bin/<name>` (or `Scripts`), `<name>` an
+/// entry point's.
+fn launcher_for(path: &str, scripts: &[icelock_dist::ScriptEntry]) -> Option<usize> {
+    let mut rest = path;
+    let mut depth = 0;
+    while let Some(r) = rest.strip_prefix("../") {
+        rest = r;
+        depth += 1;
+    }
+    if depth == 0 {
+        return None;
+    }
+    let name = rest
+        .strip_prefix("bin/")
+        .or_else(|| rest.strip_prefix("Scripts/"))?;
+    scripts.iter().position(|s| s.name == name)
+}
+
+/// The first line of an installed file an installer wrote as the interpreter to run: a shebang
+/// line, or the `/bin/sh` trampoline pip and uv write when the interpreter's path is too long
+/// or has spaces. Returns the rest of the file.
+fn after_shebang(bytes: &[u8]) -> Option<&[u8]> {
+    let line_end = |from: usize| {
+        bytes[from..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|i| from + i + 1)
+    };
+    if !bytes.starts_with(b"#!") {
+        return None;
+    }
+    let first = line_end(0)?;
+    if &bytes[..first] == b"#!/bin/sh\n" {
+        let second = line_end(first)?;
+        let third = line_end(second)?;
+        let exec = std::str::from_utf8(&bytes[first..second]).ok()?;
+        let closing = &bytes[second..third];
+        if exec.starts_with("'''exec' ")
+            && exec.trim_end().ends_with(" \"$0\" \"$@\"")
+            && closing == b"' '''\n"
+        {
+            return Some(&bytes[third..]);
+        }
+        return None;
+    }
+    Some(&bytes[first..])
+}
+
+/// `installed` is the wheel's `#!python` script with the interpreter named in its first line.
+fn rewritten_script(wheel: &[u8], installed: &[u8]) -> bool {
+    let is_python_shebang = |line: &[u8]| {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        matches!(line, b"#!python" | b"#!pythonw")
+            || line.starts_with(b"#!python ")
+            || line.starts_with(b"#!pythonw ")
+    };
+    let Some(first_end) = wheel.iter().position(|&b| b == b'\n').map(|i| i + 1) else {
+        return false;
+    };
+    if !is_python_shebang(&wheel[..first_end]) {
+        return false;
+    }
+    after_shebang(installed) == Some(&wheel[first_end..])
+}
+
+/// `bytes` is a launcher for `entry` and nothing else: past its interpreter line, every line
+/// is one that pip, uv or pypa/installer writes (the versions differ in which), the entry's
+/// import and call appear exactly once, and nothing else runs.
+fn is_launcher(bytes: &[u8], entry: &icelock_dist::ScriptEntry) -> bool {
+    const MAX_LAUNCHER: usize = 4096;
+    if bytes.len() > MAX_LAUNCHER || entry.attr.is_empty() {
+        return false;
+    }
+    let Some(body) = after_shebang(bytes).and_then(|b| std::str::from_utf8(b).ok()) else {
+        return false;
+    };
+    let import_name = entry.attr.split('.').next().unwrap_or_default();
+    let import = format!("from {} import {import_name}", entry.module);
+    let call = format!("sys.exit({}())", entry.attr);
+    const ALLOWED: &[&str] = &[
+        "# -*- coding: utf-8 -*-",
+        "import re",
+        "import sys",
+        "if __name__ == '__main__':",
+        r"sys.argv[0] = re.sub(r'(-script\.pyw|\.exe)?$', '', sys.argv[0])",
+        "sys.argv[0] = sys.argv[0].removesuffix('.exe')",
+        "if sys.argv[0].endswith('-script.pyw'):",
+        "sys.argv[0] = sys.argv[0][:-11]",
+        "elif sys.argv[0].endswith('.exe'):",
+        "sys.argv[0] = sys.argv[0][:-4]",
+    ];
+    let (mut imports, mut calls) = (0, 0);
+    for line in body.lines() {
+        // One quoting style for all: the installers differ in it.
+        let line = line.trim().replace('"', "'");
+        if line.is_empty() || ALLOWED.contains(&line.as_str()) {
+            continue;
+        }
+        if line == import {
+            imports += 1;
+        } else if line == call {
+            calls += 1;
+        } else {
+            return false;
+        }
+    }
+    imports == 1 && calls == 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn digest(bytes: &[u8]) -> String {
+        format!(
+            "sha256={}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha256(bytes))
+        )
+    }
+
+    /// A RECORD of `(path, content)` rows; `None` content: an empty hash and size.
+    fn record(rows: &[(&str, Option<&[u8]>)]) -> String {
+        rows.iter()
+            .map(|(path, content)| match content {
+                Some(c) => format!("{path},{},{}\n", digest(c), c.len()),
+                None => format!("{path},,\n"),
+            })
+            .collect()
+    }
+
+    const DI: &str = "demo-1.0.dist-info";
+    const LAUNCHER_PIP: &[u8] = b"#!/v/bin/python\nimport sys\nfrom demo.cli import main\nif __name__ == '__main__':\n    sys.argv[0] = sys.argv[0].removesuffix('.exe')\n    sys.exit(main())\n";
+    const LAUNCHER_UV: &[u8] = b"#!/v/bin/python\n# -*- coding: utf-8 -*-\nimport sys\nfrom demo.cli import main\nif __name__ == \"__main__\":\n    if sys.argv[0].endswith(\"-script.pyw\"):\n        sys.argv[0] = sys.argv[0][:-11]\n    elif sys.argv[0].endswith(\".exe\"):\n        sys.argv[0] = sys.argv[0][:-4]\n    sys.exit(main())\n";
+    const ENTRY_POINTS: &[u8] = b"[console_scripts]\ndemo = demo.cli:main\n";
+
+    struct Case {
+        wheel: String,
+        installed: String,
+        members: BTreeSet<String>,
+        bytes: Bytes,
+        installer: &'static str,
+    }
+
+    impl Case {
+        /// A wheel with a module, a `#!python` script, a data file and entry points, and the
+        /// installed side as pip lays it out in a venv.
+        fn pip() -> Self {
+            let script: &[u8] = b"#!python\nimport demo\ndemo.main()\n";
+            let wheel = record(&[
+                ("demo/__init__.py", Some(b"x = 1\n")),
+                ("demo/cli.py", Some(b"def main(): pass\n")),
+                ("demo-1.0.data/scripts/demo-hello", Some(script)),
+                ("demo-1.0.data/data/share/demo/readme.txt", Some(b"hi\n")),
+                ("demo-1.0.dist-info/METADATA", Some(b"Name: demo\n")),
+                ("demo-1.0.dist-info/entry_points.txt", Some(ENTRY_POINTS)),
+                ("demo-1.0.dist-info/RECORD", None),
+            ]);
+            let hello: &[u8] = b"#!/v/bin/python\nimport demo\ndemo.main()\n";
+            let installed = record(&[
+                ("../../../bin/demo", Some(LAUNCHER_PIP)),
+                ("../../../bin/demo-hello", Some(hello)),
+                ("../../../share/demo/readme.txt", Some(b"hi\n")),
+                ("demo-1.0.dist-info/INSTALLER", Some(b"pip\n")),
+                ("demo-1.0.dist-info/METADATA", Some(b"Name: demo\n")),
+                ("demo-1.0.dist-info/RECORD", None),
+                ("demo-1.0.dist-info/REQUESTED", Some(b"")),
+                ("demo-1.0.dist-info/entry_points.txt", Some(ENTRY_POINTS)),
+                ("demo/__init__.py", Some(b"x = 1\n")),
+                ("demo/__pycache__/__init__.cpython-311.pyc", None),
+                ("demo/__pycache__/cli.cpython-311.opt-1.pyc", None),
+                ("demo/cli.py", Some(b"def main(): pass\n")),
+            ]);
+            let mut bytes = Bytes::default();
+            bytes
+                .members
+                .insert("demo-1.0.data/scripts/demo-hello".into(), script.to_vec());
+            bytes
+                .installed
+                .insert("../../../bin/demo-hello".into(), Ok(hello.to_vec()));
+            bytes
+                .installed
+                .insert("../../../bin/demo".into(), Ok(LAUNCHER_PIP.to_vec()));
+            Self {
+                wheel,
+                installed,
+                members: BTreeSet::new(),
+                bytes,
+                installer: "pip",
+            }
+        }
+
+        fn run(&self) -> Result<Bound, Box<FileDiff>> {
+            match self.settled() {
+                Settled::Bound(bound) => Ok(bound),
+                Settled::Differs(diff) => Err(Box::new(diff)),
+            }
+        }
+
+        fn settled(&self) -> Settled {
+            let (rows, _) = record::parse(self.installed.as_bytes());
+            let eps = EntryPoints::parse(ENTRY_POINTS);
+            let installed = Installed {
+                rows: &rows,
+                dist_info: DI,
+                installer: Some(self.installer),
+                entry_points: Some(&eps),
+            };
+            let plan = Plan::new(&installed, self.wheel.as_bytes(), &self.members);
+            let (members, files) = plan.needs();
+            for m in &members {
+                assert!(
+                    self.bytes.members.contains_key(m),
+                    "the plan asks for member {m}"
+                );
+            }
+            for f in &files {
+                assert!(
+                    self.bytes.installed.contains_key(f),
+                    "the plan asks for file {f}"
+                );
+            }
+            plan.settle(&self.bytes, &eps.scripts)
+        }
+
+        fn replace_installed(&mut self, path: &str, content: Option<&[u8]>) {
+            let (rows, _) = record::parse(self.installed.as_bytes());
+            self.installed = rows
+                .iter()
+                .map(|r| {
+                    if r.path == path {
+                        match content {
+                            Some(c) => format!("{path},{},{}\n", digest(c), c.len()),
+                            None => format!("{path},,\n"),
+                        }
+                    } else {
+                        format!(
+                            "{},{},{}\n",
+                            r.path,
+                            r.hash
+                                .as_ref()
+                                .map(|h| format!(
+                                    "{}={}",
+                                    h.algorithm,
+                                    base64::engine::general_purpose::URL_SAFE_NO_PAD
+                                        .encode(&h.digest)
+                                ))
+                                .unwrap_or_default(),
+                            r.size.map(|s| s.to_string()).unwrap_or_default()
+                        )
+                    }
+                })
+                .collect();
+        }
+    }
+
+    #[test]
+    fn an_honest_pip_install_is_bound_with_each_rule() {
+        let bound = Case::pip().run().unwrap();
+        // Six wheel rows (RECORD's own excluded); INSTALLER, REQUESTED, RECORD, two .pyc and
+        // the launcher exempt.
+        assert_eq!(bound.rows, 6, "{bound:?}");
+        assert_eq!(bound.exempt, 6, "{bound:?}");
+        assert!(bound.notes.is_empty());
+        assert!(bound.rests_on_hashed_rows);
+    }
+
+    #[test]
+    fn a_changed_module_is_named() {
+        let mut case = Case::pip();
+        case.replace_installed("demo/cli.py", Some(b"def main(): evil()\n"));
+        case.bytes
+            .members
+            .insert("demo/cli.py".into(), b"def main(): pass\n".to_vec());
+        let diff = case.run().unwrap_err();
+        assert_eq!(diff.changed, ["demo/cli.py"]);
+        assert!(diff.only_installed.is_empty() && diff.only_in_wheel.is_empty());
+        assert_eq!(diff.metadata, None);
+    }
+
+    #[test]
+    fn an_added_and_a_removed_module_are_named() {
+        let mut case = Case::pip();
+        case.installed
+            .push_str(&record(&[("demo/evil.py", Some(b"boom\n"))]));
+        case.replace_installed("demo/__init__.py", Some(b"x = 1\n"));
+        case.installed = case
+            .installed
+            .lines()
+            .filter(|l| !l.starts_with("demo/cli.py"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let diff = case.run().unwrap_err();
+        // The removed module's byte-compiled file is no longer an installer's: its source is
+        // not there.
+        assert_eq!(
+            diff.only_installed,
+            ["demo/__pycache__/cli.cpython-311.opt-1.pyc", "demo/evil.py"]
+        );
+        assert_eq!(diff.only_in_wheel, ["demo/cli.py"]);
+    }
+
+    #[test]
+    fn other_metadata_is_reported_with_both_hashes() {
+        let mut case = Case::pip();
+        case.replace_installed("demo-1.0.dist-info/METADATA", Some(b"Name: demo\nX: 1\n"));
+        case.bytes.members.insert(
+            "demo-1.0.dist-info/METADATA".into(),
+            b"Name: demo\n".to_vec(),
+        );
+        let diff = case.run().unwrap_err();
+        assert_eq!(diff.changed, ["demo-1.0.dist-info/METADATA"]);
+        assert!(diff.only_metadata_differs(DI));
+        let (wheel, installed) = diff.metadata.unwrap();
+        assert_eq!(wheel, hex::encode(sha256(b"Name: demo\n")));
+        assert_eq!(installed, hex::encode(sha256(b"Name: demo\nX: 1\n")));
+    }
+
+    #[test]
+    fn a_wheel_whose_record_is_wrong_is_bound_by_its_bytes() {
+        let mut case = Case::pip();
+        // The wheel's row is wrong; the installer copied the file, whose bytes the installed
+        // row hashes.
+        case.wheel = case.wheel.replace(
+            &format!("demo/cli.py,{},", digest(b"def main(): pass\n")),
+            &format!("demo/cli.py,{},", digest(b"something else")),
+        );
+        case.bytes
+            .members
+            .insert("demo/cli.py".into(), b"def main(): pass\n".to_vec());
+        let bound = case.run().unwrap();
+        assert_eq!(bound.notes.len(), 1, "{bound:?}");
+        assert!(bound.notes[0].contains("demo/cli.py"));
+        assert!(bound.rests_on_hashed_rows);
+        // The same wrong row with a file that is not the wheel's either: changed.
+        case.replace_installed("demo/cli.py", Some(b"def main(): evil()\n"));
+        assert_eq!(case.run().unwrap_err().changed, ["demo/cli.py"]);
+    }
+
+    #[test]
+    fn launchers_must_be_launchers_of_the_entry_point() {
+        for (launcher, ok) in [
+            (LAUNCHER_PIP, true),
+            (LAUNCHER_UV, true),
+            (
+                &b"#!/bin/sh\n'''exec' '/a long/path/python' \"$0\" \"$@\"\n' '''\n# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom demo.cli import main\nif __name__ == '__main__':\n    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n    sys.exit(main())\n"[..],
+                true,
+            ),
+            // Another call, an extra statement, a second call, no shebang.
+            (
+                &b"#!/v/bin/python\nimport sys\nfrom demo.other import main\nsys.exit(main())\n"[..],
+                false,
+            ),
+            (
+                &b"#!/v/bin/python\nimport sys\nimport os; os.system('x')\nfrom demo.cli import main\nsys.exit(main())\n"[..],
+                false,
+            ),
+            (
+                &b"#!/v/bin/python\nimport sys\nfrom demo.cli import main\nsys.exit(main())\nsys.exit(main())\n"[..],
+                false,
+            ),
+            (&b"import sys\nfrom demo.cli import main\nsys.exit(main())\n"[..], false),
+        ] {
+            let mut case = Case::pip();
+            case.replace_installed("../../../bin/demo", Some(launcher));
+            case.bytes
+                .installed
+                .insert("../../../bin/demo".into(), Ok(launcher.to_vec()));
+            let result = case.run();
+            assert_eq!(
+                result.is_ok(),
+                ok,
+                "{}: {result:?}",
+                String::from_utf8_lossy(launcher)
+            );
+            if !ok {
+                assert_eq!(result.unwrap_err().only_installed, ["../../../bin/demo"]);
+            }
+        }
+    }
+
+    #[test]
+    fn a_launcher_needs_the_wheels_entry_points() {
+        let mut case = Case::pip();
+        // The installed entry_points.txt row no longer hashes the file the launchers were
+        // judged by.
+        case.replace_installed(
+            "demo-1.0.dist-info/entry_points.txt",
+            Some(b"[console_scripts]\ndemo = demo.cli:main\nevil = demo:x\n"),
+        );
+        case.bytes.members.insert(
+            "demo-1.0.dist-info/entry_points.txt".into(),
+            ENTRY_POINTS.to_vec(),
+        );
+        let diff = case.run().unwrap_err();
+        assert!(
+            diff.only_installed
+                .contains(&"../../../bin/demo".to_string()),
+            "{diff:?}"
+        );
+        assert!(
+            diff.changed
+                .contains(&"demo-1.0.dist-info/entry_points.txt".to_string())
+        );
+    }
+
+    #[test]
+    fn a_script_must_be_the_wheels_with_a_new_first_line() {
+        let mut case = Case::pip();
+        let edited: &[u8] = b"#!/v/bin/python\nimport demo\ndemo.main(); evil()\n";
+        case.replace_installed("../../../bin/demo-hello", Some(edited));
+        case.bytes
+            .installed
+            .insert("../../../bin/demo-hello".into(), Ok(edited.to_vec()));
+        assert_eq!(case.run().unwrap_err().changed, ["../../../bin/demo-hello"]);
+        // A script that did not start with #!python is never rewritten.
+        assert!(!rewritten_script(
+            b"#!/bin/sh\necho\n",
+            b"#!/v/bin/python\necho\n"
+        ));
+        assert!(rewritten_script(
+            b"#!python\necho\n",
+            b"#!/v/bin/python\necho\n"
+        ));
+    }
+
+    #[test]
+    fn pips_target_layout_and_uvs_own_files() {
+        let mut case = Case::pip();
+        case.installed = case.installed.replace("../../../", "../../");
+        for (k, v) in std::mem::take(&mut case.bytes.installed) {
+            case.bytes
+                .installed
+                .insert(k.replace("../../../", "../../"), v);
+        }
+        assert!(case.run().is_ok());
+
+        let mut case = Case::pip();
+        case.installed.push_str(&record(&[(
+            "demo-1.0.dist-info/uv_cache.json",
+            Some(b"{}"),
+        )]));
+        assert_eq!(
+            case.run().unwrap_err().only_installed,
+            ["demo-1.0.dist-info/uv_cache.json"],
+            "uv's files are exempt only where uv installed"
+        );
+        case.installer = "uv";
+        assert!(case.run().is_ok());
+    }
+
+    #[test]
+    fn a_member_the_record_leaves_out_is_checked_by_its_bytes() {
+        let mut case = Case::pip();
+        case.installed
+            .push_str(&record(&[("demo-1.0.dist-info/RECORD.jws", Some(b"sig"))]));
+        case.members.insert("demo-1.0.dist-info/RECORD.jws".into());
+        case.bytes
+            .members
+            .insert("demo-1.0.dist-info/RECORD.jws".into(), b"sig".to_vec());
+        let bound = case.run().unwrap();
+        assert_eq!(bound.notes.len(), 1);
+        case.bytes
+            .members
+            .insert("demo-1.0.dist-info/RECORD.jws".into(), b"other".to_vec());
+        assert_eq!(
+            case.run().unwrap_err().changed,
+            ["demo-1.0.dist-info/RECORD.jws"]
+        );
+    }
+
+    #[test]
+    fn an_installed_row_without_a_hash_is_read() {
+        let mut case = Case::pip();
+        case.replace_installed("demo/cli.py", None);
+        case.bytes
+            .members
+            .insert("demo/cli.py".into(), b"def main(): pass\n".to_vec());
+        case.bytes
+            .installed
+            .insert("demo/cli.py".into(), Ok(b"def main(): pass\n".to_vec()));
+        let bound = case.run().unwrap();
+        assert!(!bound.rests_on_hashed_rows, "such a proof is not kept");
+        case.bytes
+            .installed
+            .insert("demo/cli.py".into(), Ok(b"def main(): evil()\n".to_vec()));
+        assert_eq!(case.run().unwrap_err().changed, ["demo/cli.py"]);
+    }
+
+    #[test]
+    fn compiled_files_belong_to_their_source() {
+        let sources: BTreeSet<String> = ["a/b.py", "top.py", "a/x.y.py"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for (path, exempt) in [
+            ("a/__pycache__/b.cpython-311.pyc", true),
+            ("a/__pycache__/b.cpython-311.opt-2.pyc", true),
+            ("__pycache__/top.cpython-314.pyc", true),
+            ("a/__pycache__/x.y.cpython-311.pyc", true),
+            ("a/__pycache__/c.cpython-311.pyc", false),
+            ("a/b.pyc", false),
+            ("a/not__pycache__/b.cpython-311.pyc", false),
+        ] {
+            assert_eq!(is_compiled_source(path, &sources), exempt, "{path}");
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! A problem with one distribution is recorded on it (or, when not even its name can be read, in
 //! the inventory) and never stops the rest of the environment from being read.
 
+pub mod entry_points;
 pub mod imports;
 pub mod known;
 pub mod metadata;
@@ -22,6 +23,7 @@ use std::path::PathBuf;
 use uv_normalize::PackageName;
 use uv_pep440::Version;
 
+pub use entry_points::{EntryPoints, ScriptEntry};
 pub use metadata::{CoreMetadata, Requirement};
 pub use record::RecordEntry;
 pub use scan::{Inventory, ScanProblem, Shadowed, index_candidates, scan};
@@ -58,6 +60,10 @@ pub struct InstalledDist {
     pub wheel: Option<WheelInfo>,
     /// `None` when there is no RECORD (egg-info, or a broken install).
     pub record: Option<Vec<RecordEntry>>,
+    /// sha256 of the RECORD bytes: a proof made against them holds while they are unchanged.
+    pub record_sha256: Option<[u8; 32]>,
+    /// `entry_points.txt`, where there is one: which launchers an installer generated.
+    pub entry_points: Option<EntryPoints>,
     pub installer: Option<String>,
     /// `REQUESTED` exists. pip writes it only for what was named; uv writes it on every dist.
     pub requested: bool,

@@ -12,7 +12,9 @@ use uv_pep440::Version;
 
 use crate::metadata::{CoreMetadata, Requirement};
 use crate::source::{DirectUrl, Provenance, PyodideFiles};
-use crate::{DistFormat, DistProblem, InstalledDist, Source, WheelInfo, imports, record};
+use crate::{
+    DistFormat, DistProblem, EntryPoints, InstalledDist, Source, WheelInfo, imports, record,
+};
 
 /// Metadata files larger than this are refused: real METADATA is kilobytes (a long README
 /// included), and reading an unbounded file would let one broken dist exhaust memory.
@@ -424,6 +426,8 @@ pub(crate) fn read_dist(
             metadata_sha256: None,
             wheel: None,
             record: None,
+            record_sha256: None,
+            entry_points: None,
             installer: None,
             requested: false,
             source: Source::EggInfo,
@@ -437,8 +441,10 @@ pub(crate) fn read_dist(
 
     let wheel = optional_file(&folder, &prefix, "WHEEL", &mut problems)
         .map(|b| WheelInfo::parse(&text(&b)));
+    let mut record_sha256 = None;
     let record = match optional_file(&folder, &prefix, "RECORD", &mut problems) {
         Some(bytes) => {
+            record_sha256 = Some(sha2::Sha256::digest(&bytes).into());
             let (entries, errors) = record::parse(&bytes);
             problems.extend(errors.into_iter().map(|e| DistProblem {
                 file: "RECORD".into(),
@@ -485,6 +491,8 @@ pub(crate) fn read_dist(
         .or_else(|| pyodide_files.source_for(installer.as_deref()))
         .unwrap_or(Source::Index);
     let built_by_uv = folder.has("uv_build.json");
+    let entry_points = optional_file(&folder, &prefix, "entry_points.txt", &mut problems)
+        .map(|bytes| EntryPoints::parse(&bytes));
 
     let imports = derive_imports(
         &site_dir,
@@ -508,6 +516,8 @@ pub(crate) fn read_dist(
         metadata_sha256,
         wheel,
         record,
+        record_sha256,
+        entry_points,
         installer,
         requested,
         source,

@@ -341,6 +341,12 @@ fn real_folder(
     real
 }
 
+/// Where a RECORD row of `dist` puts its file: resolved against its site folder without
+/// touching the file system, refused (`Err`, with where it leads) outside its prefix.
+pub fn locate(dist: &InstalledDist, record_path: &str) -> Result<PathBuf, PathBuf> {
+    resolve_inside(&dist.site_dir, &dist.prefix, record_path)
+}
+
 /// Resolves a RECORD path against `site` without touching the file system, refusing any result
 /// outside `prefix`.
 pub fn resolve_inside(site: &Path, prefix: &Path, record_path: &str) -> Result<PathBuf, PathBuf> {
@@ -807,6 +813,8 @@ mod tests {
                     }),
                     size: Some(content.len() as u64),
                 }]),
+                record_sha256: None,
+                entry_points: None,
                 installer: None,
                 requested: false,
                 source: Source::Index,

@@ -62,6 +62,26 @@ pub fn read_inside(path: &Path, prefix: &Path, cap: u64) -> Result<Vec<u8>, Safe
     read_open(file, cap)
 }
 
+/// As [`read_inside`], but hands back the open regular file, for a caller that streams it.
+pub fn open_inside(path: &Path, prefix: &Path) -> Result<std::fs::File, SafeReadError> {
+    let real = match std::fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Err(SafeReadError::NotFound);
+        }
+        Err(err) => return Err(SafeReadError::Io(err)),
+    };
+    if !real.starts_with(prefix) {
+        return Err(SafeReadError::Outside(real));
+    }
+    let file = open_no_follow(&real).map_err(SafeReadError::Io)?;
+    let meta = file.metadata().map_err(SafeReadError::Io)?;
+    if !meta.is_file() {
+        return Err(SafeReadError::NotAFile("not a regular file"));
+    }
+    Ok(file)
+}
+
 /// As [`read_inside`], for the file `name` directly in `real_dir`, a folder already resolved
 /// (canonical) and under `prefix`: only the last component is left to check, so a folder's
 /// files cost one open each instead of a full resolution each (a `readlink` per component).

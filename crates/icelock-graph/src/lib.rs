@@ -259,6 +259,8 @@ mod tests_support {
             metadata_sha256: None,
             wheel: None,
             record: Some(vec![]),
+            record_sha256: None,
+            entry_points: None,
             installer: None,
             requested: false,
             source: Source::Index,

@@ -6,7 +6,8 @@
 //! `Last-Modified`; a fact entry says "the wheel
 //! whose sha256 is X has a METADATA whose sha256 is Y", which stays true forever because it is
 //! keyed by content. With both, a warm run costs one conditional request per project and
-//! `--offline` runs from the cache alone. Entries are written atomically (temporary file, then
+//! `--offline` runs from the cache alone. A proof made against a wheel's RECORD is kept keyed by
+//! the wheel's sha256 and the installed RECORD's, so its range read happens once per artifact. Entries are written atomically (temporary file, then
 //! rename), so concurrent runs and crashes leave either the old entry or the new one.
 
 use std::io::Write;
@@ -127,6 +128,24 @@ pub struct WheelFacts {
     pub size: Option<u64>,
 }
 
+/// A proof made, for good: the wheel whose sha256 is X holds a RECORD that an installed RECORD
+/// whose sha256 is Y equals, under the installers' rules. Keyed by both contents, it stays true
+/// for as long as those two files are those bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoundFacts {
+    /// The proof's name (`wheel-record`, `wheel-hash`), reported again on reuse.
+    pub proof: String,
+    /// The wheel's size, as a request confirmed it.
+    pub size: Option<u64>,
+    /// What the proof found worth telling (a wheel whose own RECORD is wrong about a file).
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64 && text.chars().all(|c| c.is_ascii_hexdigit())
+}
+
 impl Cache {
     /// The platform's cache folder: `$XDG_CACHE_HOME/icelock` or `~/.cache/icelock` on Linux,
     /// `~/Library/Caches/icelock` on macOS, `%LOCALAPPDATA%\icelock\cache` on Windows.
@@ -209,9 +228,33 @@ impl Cache {
             .join(format!("{key}.tsv"))
     }
 
+    fn bound_path(&self, wheel_sha256: &str, record_sha256: &str) -> Option<PathBuf> {
+        (is_sha256_hex(wheel_sha256) && is_sha256_hex(record_sha256)).then(|| {
+            self.root.join(VERSION).join("bound").join(format!(
+                "{}-{}.json",
+                wheel_sha256.to_ascii_lowercase(),
+                record_sha256.to_ascii_lowercase()
+            ))
+        })
+    }
+
+    /// The proof kept for the wheel `wheel_sha256` against the installed RECORD `record_sha256`.
+    pub fn bound(&self, wheel_sha256: &str, record_sha256: &str) -> Option<BoundFacts> {
+        let path = self.bound_path(wheel_sha256, record_sha256)?;
+        serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+    }
+
+    pub fn store_bound(&self, wheel_sha256: &str, record_sha256: &str, facts: &BoundFacts) {
+        if let (Some(path), Ok(json)) = (
+            self.bound_path(wheel_sha256, record_sha256),
+            serde_json::to_vec(facts),
+        ) {
+            self.writer.write(path, json);
+        }
+    }
+
     fn facts_path(&self, wheel_sha256: &str) -> Option<PathBuf> {
-        let valid = wheel_sha256.len() == 64 && wheel_sha256.chars().all(|c| c.is_ascii_hexdigit());
-        valid.then(|| {
+        is_sha256_hex(wheel_sha256).then(|| {
             self.root
                 .join(VERSION)
                 .join("wheels")
@@ -299,6 +342,16 @@ mod tests {
             "cd".repeat(32)
         );
         assert!(cache.wheel_facts("../../etc/passwd").is_none());
+        let bound = BoundFacts {
+            proof: "wheel-record".into(),
+            size: Some(10),
+            notes: vec![],
+        };
+        cache.store_bound(&sha, &"ef".repeat(32), &bound);
+        cache.flush();
+        assert_eq!(cache.bound(&sha, &"ef".repeat(32)), Some(bound));
+        assert!(cache.bound(&sha, &"ee".repeat(32)).is_none());
+        assert!(cache.bound(&sha, "../x").is_none());
 
         let mut names = Vec::new();
         for entry in walk(tmp.path()) {

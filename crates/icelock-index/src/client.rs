@@ -43,6 +43,8 @@ pub struct ClientOptions {
     pub max_page_bytes: u64,
     /// The largest METADATA accepted.
     pub max_metadata_bytes: u64,
+    /// The largest wheel read whole (the largest real ones are a few GB).
+    pub max_wheel_bytes: u64,
     /// Log each request to stderr (`-v`).
     pub verbose: bool,
     /// Where pages and wheel facts are cached; `None` disables the cache.
@@ -64,6 +66,7 @@ impl Default for ClientOptions {
             retries: 3,
             max_page_bytes: 64 * 1024 * 1024,
             max_metadata_bytes: 16 * 1024 * 1024,
+            max_wheel_bytes: 8 * 1024 * 1024 * 1024,
             verbose: false,
             cache_dir: None,
             pip_cache_dir: None,
@@ -125,6 +128,58 @@ impl Fetched {
             .is_some_and(|t| t.starts_with(SIMPLE_JSON))
     }
 }
+
+/// The bytes of a file a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ByteRange {
+    Span(Range<u64>),
+    /// The file's last bytes, for a file whose size is not known yet.
+    Suffix(u64),
+}
+
+impl ByteRange {
+    fn header(&self) -> String {
+        match self {
+            Self::Span(r) => format!("bytes={}-{}", r.start, r.end.saturating_sub(1)),
+            Self::Suffix(n) => format!("bytes=-{n}"),
+        }
+    }
+}
+
+/// A file read whole and hashed on the way.
+#[derive(Debug)]
+pub struct WholeFile {
+    /// Hex.
+    pub sha256: String,
+    pub size: u64,
+    pub data: WholeData,
+}
+
+/// Where a whole file's bytes are kept: small ones in memory, large ones in an unnamed
+/// temporary file (gone when dropped), a local file where it is.
+#[derive(Debug)]
+pub enum WholeData {
+    Memory(Vec<u8>),
+    File(std::fs::File),
+}
+
+/// The answer to [`Client::get_part`].
+#[derive(Debug)]
+pub enum Part {
+    Range {
+        start: u64,
+        bytes: Vec<u8>,
+        /// The file's size, from Content-Range.
+        total: Option<u64>,
+    },
+    /// The whole file: none was asked for, or the server ignored Range.
+    Whole(WholeFile),
+}
+
+/// A whole file is kept in memory up to this size, in a temporary file beyond.
+const WHOLE_IN_MEMORY: u64 = 16 * 1024 * 1024;
+/// How long a whole file may take to arrive while data keeps coming.
+const WHOLE_FILE_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// Counters for `-v` and the benchmarks.
 #[derive(Debug, Default)]
@@ -448,6 +503,119 @@ impl Client {
         Ok(fetched)
     }
 
+    /// GETs `range` of a file, or all of it. A partial answer is capped at `cap`; a whole one
+    /// (asked for, or sent by a server that ignores Range) is streamed through sha256, kept in
+    /// memory up to 16 MiB and in an unnamed temporary file beyond, and refused past
+    /// `whole_cap`. A local (`file://`) file is read in place.
+    pub async fn get_part(
+        &self,
+        url: &Url,
+        range: Option<ByteRange>,
+        cap: u64,
+        whole_cap: u64,
+    ) -> Result<Part, FetchError> {
+        if url.scheme() == "file" {
+            return local_part(url, range, cap);
+        }
+        self.check_scheme(url)?;
+        if self.options.offline {
+            return Err(FetchError::Offline { url: redact(url) });
+        }
+        let _permit = self
+            .limit
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let mut response = self
+            .send(url, None, range.as_ref(), None, range.is_none())
+            .await?;
+        let status = response.status();
+        if status == StatusCode::PARTIAL_CONTENT {
+            let asked = range.clone().unwrap_or(ByteRange::Suffix(0));
+            let header = response
+                .headers()
+                .get(header::CONTENT_RANGE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            let bad = |answer: String| {
+                let (start, end) = match &asked {
+                    ByteRange::Span(r) => (r.start, r.end),
+                    ByteRange::Suffix(n) => (u64::MAX - n, u64::MAX),
+                };
+                FetchError::BadRange {
+                    url: redact(url),
+                    start,
+                    end,
+                    answer,
+                }
+            };
+            let (got, total) = parse_content_range(&header)
+                .ok_or_else(|| bad(format!("206 with Content-Range {header:?}")))?;
+            let body = read_capped(url, response, cap).await?;
+            let fits = match &asked {
+                ByteRange::Span(r) => got.start == r.start && got.end <= r.end,
+                // A suffix ends at the end of the file, whose size the answer must give.
+                ByteRange::Suffix(_) => total == Some(got.end),
+            };
+            if !fits || body.len() as u64 != got.end - got.start {
+                return Err(bad(format!(
+                    "bytes {}..{} ({} in the body)",
+                    got.start,
+                    got.end,
+                    body.len()
+                )));
+            }
+            self.log_answer(url, status.as_u16(), body.len() as u64);
+            self.stats
+                .bytes
+                .fetch_add(body.len() as u64, Ordering::Relaxed);
+            return Ok(Part::Range {
+                start: got.start,
+                bytes: body,
+                total,
+            });
+        }
+        if response.content_length().is_some_and(|n| n > whole_cap) {
+            return Err(FetchError::TooLarge {
+                url: redact(url),
+                limit: whole_cap,
+            });
+        }
+        let mut whole = WholeSink::default();
+        while let Some(chunk) = response.chunk().await.map_err(|e| network(url, &e))? {
+            if whole.size + chunk.len() as u64 > whole_cap {
+                return Err(FetchError::TooLarge {
+                    url: redact(url),
+                    limit: whole_cap,
+                });
+            }
+            whole.take(&chunk).map_err(|e| FetchError::File {
+                url: redact(url),
+                message: format!("cannot keep the file while it is read: {e}"),
+            })?;
+        }
+        self.log_answer(url, status.as_u16(), whole.size);
+        self.stats.bytes.fetch_add(whole.size, Ordering::Relaxed);
+        whole
+            .finish()
+            .map(Part::Whole)
+            .map_err(|e| FetchError::File {
+                url: redact(url),
+                message: format!("cannot keep the file while it is read: {e}"),
+            })
+    }
+
+    fn log_answer(&self, url: &Url, status: u16, bytes: u64) {
+        if self.options.verbose {
+            eprintln!(
+                "icelock: {:>6} ms {status} {} ({bytes} bytes)",
+                self.elapsed_ms(),
+                redact(url),
+            );
+        }
+    }
+
     /// The size of a remote file, from the total of a one-byte range answer (or the length of a
     /// whole body, from a server that ignores Range; such a body is capped like a page).
     pub async fn total_size(&self, url: &Url) -> Result<u64, FetchError> {
@@ -473,6 +641,16 @@ impl Client {
     /// Streams a whole file through sha256: (hex digest, size). Never holds the file in memory.
     pub async fn hash(&self, url: &Url) -> Result<(String, u64), FetchError> {
         self.fetch_hashed(url, None).await
+    }
+
+    /// The copy of `url` that pip's HTTP cache holds, as a `file://` URL, if there is one.
+    pub fn pip_cached(&self, url: &Url) -> Option<Url> {
+        let dir = self.options.pip_cache_dir.as_ref()?;
+        let body = crate::pip_cache::body_path(dir, url);
+        if !body.is_file() {
+            return None;
+        }
+        Url::from_file_path(&body).ok()
     }
 
     /// Hashes the copy of `url` that pip's cache holds, if any (no network).
@@ -546,7 +724,7 @@ impl Client {
                 .acquire()
                 .await
                 .expect("the semaphore is never closed");
-            let mut response = self.send(url, None, None, None).await?;
+            let mut response = self.send(url, None, None, None, true).await?;
             while let Some(chunk) = response.chunk().await.map_err(|e| network(url, &e))? {
                 take(&chunk)?;
             }
@@ -597,7 +775,16 @@ impl Client {
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let response = match self.send(url, accept, range.clone(), validators).await {
+        let response = match self
+            .send(
+                url,
+                accept,
+                range.clone().map(ByteRange::Span).as_ref(),
+                validators,
+                false,
+            )
+            .await
+        {
             Ok(response) => response,
             Err(FetchError::Status { status: 404, .. }) => return Ok(None),
             Err(err) => return Err(err),
@@ -693,8 +880,9 @@ impl Client {
         &self,
         url: &Url,
         accept: Option<&str>,
-        range: Option<Range<u64>>,
+        range: Option<&ByteRange>,
         validators: Option<&PageEntry>,
+        whole_file: bool,
     ) -> Result<reqwest::Response, FetchError> {
         let mut attempt = 0;
         loop {
@@ -715,13 +903,16 @@ impl Client {
                     request = request.header(header::IF_MODIFIED_SINCE, date);
                 }
             }
-            if let Some(range) = &range {
+            if let Some(range) = range {
                 // Ranges count bytes of the file itself, not of a compressed transfer.
                 request = request
-                    .header(
-                        header::RANGE,
-                        format!("bytes={}-{}", range.start, range.end.saturating_sub(1)),
-                    )
+                    .header(header::RANGE, range.header())
+                    .header(header::ACCEPT_ENCODING, "identity");
+            } else if whole_file {
+                // A whole file (a wheel hashed in full) may take far longer than a page: only a
+                // stall (the read timeout) ends it.
+                request = request
+                    .timeout(WHOLE_FILE_TIMEOUT)
                     .header(header::ACCEPT_ENCODING, "identity");
             }
             let login = if !url.username().is_empty() {
@@ -746,8 +937,7 @@ impl Client {
                     self.elapsed_ms(),
                     redact(url),
                     range
-                        .as_ref()
-                        .map(|r| format!(" bytes={}-{}", r.start, r.end.saturating_sub(1)))
+                        .map(|r| format!(" {}", r.header()))
                         .unwrap_or_default()
                 );
             }
@@ -764,8 +954,10 @@ impl Client {
                 }
                 Ok(response) => {
                     let status = response.status();
-                    let retryable =
-                        status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+                    // 501 says the request itself (a suffix range, on some CDNs) is not
+                    // supported: asking again cannot change that.
+                    let retryable = status == StatusCode::TOO_MANY_REQUESTS
+                        || (status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED);
                     if !retryable || attempt > self.options.retries {
                         return Err(FetchError::Status {
                             url: redact(url),
@@ -881,6 +1073,103 @@ async fn read_capped(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// A whole file arriving: hashed as it comes, in memory until it outgrows `WHOLE_IN_MEMORY`.
+#[derive(Default)]
+struct WholeSink {
+    hasher: sha2::Sha256,
+    size: u64,
+    memory: Vec<u8>,
+    file: Option<std::fs::File>,
+}
+
+impl WholeSink {
+    fn take(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        self.hasher.update(chunk);
+        self.size += chunk.len() as u64;
+        if self.file.is_none() && self.size > WHOLE_IN_MEMORY {
+            let mut file = tempfile::tempfile()?;
+            file.write_all(&self.memory)?;
+            self.memory = Vec::new();
+            self.file = Some(file);
+        }
+        match &mut self.file {
+            Some(file) => file.write_all(chunk),
+            None => {
+                self.memory.extend_from_slice(chunk);
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self) -> std::io::Result<WholeFile> {
+        let data = match self.file {
+            Some(file) => WholeData::File(file),
+            None => WholeData::Memory(self.memory),
+        };
+        Ok(WholeFile {
+            sha256: hex::encode(self.hasher.finalize()),
+            size: self.size,
+            data,
+        })
+    }
+}
+
+/// [`Client::get_part`] of a local file: a range read, or the file hashed and kept open.
+fn local_part(url: &Url, range: Option<ByteRange>, cap: u64) -> Result<Part, FetchError> {
+    let fail = |message: String| FetchError::File {
+        url: redact(url),
+        message,
+    };
+    let path = url
+        .to_file_path()
+        .map_err(|_| fail("not a local path".into()))?;
+    let mut file = std::fs::File::open(&path).map_err(|e| fail(e.to_string()))?;
+    let len = file.metadata().map_err(|e| fail(e.to_string()))?.len();
+    use std::io::Seek;
+    let span = match range {
+        Some(ByteRange::Span(r)) => r.start.min(len)..r.end.min(len),
+        Some(ByteRange::Suffix(n)) => len.saturating_sub(n)..len,
+        None => {
+            let mut hasher = sha2::Sha256::new();
+            let mut buf = vec![0u8; 256 * 1024];
+            let mut size = 0u64;
+            loop {
+                let n = file.read(&mut buf).map_err(|e| fail(e.to_string()))?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                size += n as u64;
+            }
+            file.seek(std::io::SeekFrom::Start(0))
+                .map_err(|e| fail(e.to_string()))?;
+            return Ok(Part::Whole(WholeFile {
+                sha256: hex::encode(hasher.finalize()),
+                size,
+                data: WholeData::File(file),
+            }));
+        }
+    };
+    if span.end - span.start > cap {
+        return Err(FetchError::TooLarge {
+            url: redact(url),
+            limit: cap,
+        });
+    }
+    file.seek(std::io::SeekFrom::Start(span.start))
+        .map_err(|e| fail(e.to_string()))?;
+    let mut bytes = Vec::with_capacity((span.end - span.start) as usize);
+    file.take(span.end - span.start)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(Part::Range {
+        start: span.start,
+        bytes,
+        total: Some(len),
+    })
 }
 
 /// `bytes a-b/total` → (`a..b+1`, total; `*` when unknown).

@@ -5,6 +5,7 @@
 //! metadata files, and wheels read piecewise through HTTP range requests. It knows nothing about
 //! installed environments or lock formats.
 
+pub mod artifact;
 pub mod cache;
 pub mod client;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod simple;
 pub mod sparse_zip;
 pub mod wheel_name;
 
+pub use artifact::{Members, Reading, WheelFile};
 pub use client::{Client, ClientOptions, FetchError};
 pub use config::{IndexArgs, IndexConfig, Location};
 pub use lookup::{Indexes, ListedFile, LookupError, ProjectFiles, WheelMembers};

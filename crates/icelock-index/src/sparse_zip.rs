@@ -13,6 +13,19 @@ use std::ops::Range;
 /// The smallest range worth a request: a round trip costs far more than 64 KiB of transfer.
 pub const MIN_FETCH: u64 = 64 * 1024;
 
+/// How much of a file's end to ask for first: enough for the end-of-central-directory record
+/// (with a comment of up to 64 KiB), and beyond it a share of the file, since the central
+/// directory and RECORD grow with the number of files, which grows with the wheel. Measured on
+/// real wheels, a 128th covers both for all but a few (numpy's 17 MB wheel: ~150 KB of them),
+/// and it is what keeps a proof at one request after the page; the rare wheel it misses costs
+/// one more, for exactly the bytes the directory then places.
+pub fn tail_len(size: u64) -> u64 {
+    (MIN_FETCH + size / 128).min(MAX_TAIL).min(size)
+}
+
+/// The most a first read asks for, whatever the wheel's size.
+const MAX_TAIL: u64 = 1024 * 1024;
+
 /// The bytes of a remote file that have been fetched, by offset.
 #[derive(Debug, Clone, Default)]
 pub struct SparseFile {
@@ -45,10 +58,10 @@ impl SparseFile {
         self.size
     }
 
-    /// The range to fetch first: the tail, where the end-of-central-directory record and, for a
-    /// wheel, usually the whole central directory are.
+    /// The range to fetch first: the tail, where the end-of-central-directory record, the
+    /// central directory and, in a wheel as every build backend writes one, RECORD are.
     pub fn tail(&self) -> Range<u64> {
-        self.size.saturating_sub(MIN_FETCH)..self.size
+        self.size.saturating_sub(tail_len(self.size))..self.size
     }
 
     /// Records fetched bytes starting at `start` (anything past the end of the file is dropped).
@@ -95,7 +108,7 @@ impl SparseFile {
     /// directory. `None` when the record is not in the tail or uses zip64 markers (the zip
     /// crate then finds its way range by range).
     pub fn central_directory(&self) -> Option<Range<u64>> {
-        let tail_start = self.size.saturating_sub(MIN_FETCH);
+        let tail_start = self.size.saturating_sub(MIN_FETCH.min(self.size));
         let (start, bytes) = self.chunk_at(self.size.checked_sub(1)?)?;
         if start > tail_start {
             return None;
@@ -239,6 +252,8 @@ pub struct MemberRead {
     /// Where the wanted members lie, once the central directory has said so: neighbours are
     /// merged, so a wheel's METADATA and RECORD (side by side at its end) are one request.
     spans: Option<Vec<Range<u64>>>,
+    /// Every member as the directory describes it, read when the members were.
+    listing: Option<BTreeMap<String, MemberInfo>>,
 }
 
 /// Room left after a member's compressed bytes, as the central directory gives them, for what
@@ -275,11 +290,42 @@ impl MemberRead {
             stage: Stage::Tail,
             rounds: 0,
             spans: None,
+            listing: None,
+        }
+    }
+
+    /// Plans to read `names` from a file some of whose bytes were fetched by an earlier read:
+    /// what is there is not asked for again.
+    pub fn resume(sparse: SparseFile, names: &[String], cap: u64) -> Self {
+        let size = sparse.size();
+        let has_tail = size > 0 && sparse.has(&(size - 1..size));
+        Self {
+            sparse,
+            names: names.to_vec(),
+            cap,
+            stage: if has_tail {
+                Stage::Directory
+            } else {
+                Stage::Tail
+            },
+            rounds: 0,
+            spans: None,
+            listing: None,
         }
     }
 
     pub fn sparse(&self) -> &SparseFile {
         &self.sparse
+    }
+
+    /// The fetched bytes, for a later [`MemberRead::resume`].
+    pub fn into_sparse(self) -> SparseFile {
+        self.sparse
+    }
+
+    /// Every member as the directory describes it, once [`Step::Done`] was returned.
+    pub fn listing(&self) -> Option<&BTreeMap<String, MemberInfo>> {
+        self.listing.as_ref()
     }
 
     pub fn insert(&mut self, start: u64, bytes: Vec<u8>) {
@@ -299,13 +345,10 @@ impl MemberRead {
             // A large central directory (a wheel of thousands of files) is fetched whole at
             // once, not 64 KiB per round trip.
             if let Some(directory) = self.sparse.central_directory()
-                && !self.sparse.has(&directory)
                 && directory.end - directory.start <= self.cap
+                && let Some(missing) = self.sparse.first_gap(&directory)
             {
-                let missing = directory.start..self.sparse.tail().start.max(directory.start);
-                if missing.start < missing.end {
-                    return Step::Fetch(missing);
-                }
+                return Step::Fetch(missing);
             }
         }
         if self.rounds > MAX_ROUNDS {
@@ -339,10 +382,13 @@ impl MemberRead {
                     found.insert(name.clone(), bytes);
                 }
             }
-            Ok(found)
+            Ok((found, listing(archive)?))
         });
         match attempt {
-            Attempt::Done(found) => Step::Done(found),
+            Attempt::Done((found, all)) => {
+                self.listing = Some(all);
+                Step::Done(found)
+            }
             Attempt::Need(range) => Step::Fetch(range),
             Attempt::Failed(err) => Step::Failed(format!("not a readable zip: {err}")),
         }
@@ -392,6 +438,47 @@ impl MemberRead {
         }
         Some(merged)
     }
+}
+
+/// One member as the central directory describes it: what an installer extracting it would
+/// write, as far as the directory can tell without its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberInfo {
+    /// Inflated size.
+    pub size: u64,
+    /// CRC-32 of the inflated bytes, which every extractor checks.
+    pub crc32: u32,
+}
+
+/// Every member by name, as the central directory gives them; a member whose data the
+/// directory places past its own start is refused (no extractor could read it).
+pub fn listing<R: Read + Seek>(
+    archive: &zip::ZipArchive<R>,
+) -> zip::result::ZipResult<BTreeMap<String, MemberInfo>> {
+    let directory = archive.central_directory_start();
+    (0..archive.len())
+        .map(|i| {
+            let entry = archive.by_index_data(i)?;
+            let name = entry.name()?.into_owned();
+            let end = entry
+                .header_start()
+                .saturating_add(30 + name.len() as u64)
+                .saturating_add(entry.compressed_size());
+            if end > directory {
+                return Err(zip::result::ZipError::InvalidArchive(
+                    format!(
+                        "{name}'s data would end at byte {end}, past the central directory (at {directory})"
+                    )
+                    .into(),
+                ));
+            }
+            let info = MemberInfo {
+                size: entry.size(),
+                crc32: entry.crc32(),
+            };
+            Ok((name, info))
+        })
+        .collect()
 }
 
 /// Reads a member fully, refusing one that inflates past `cap` bytes (a zip bomb, or a lie in

@@ -57,23 +57,6 @@ fn installer_file(name: &str) -> bool {
         || name.starts_with("PYODIDE_")
 }
 
-/// Names of the launchers an installer generates from `entry_points.txt`.
-fn launcher_names(dist_info: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(dist_info.join("entry_points.txt")) else {
-        return Vec::new();
-    };
-    let mut names = Vec::new();
-    let mut in_scripts = false;
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_scripts = line == "[console_scripts]" || line == "[gui_scripts]";
-        } else if in_scripts && let Some((name, _)) = line.split_once('=') {
-            names.push(name.trim().to_string());
-        }
-    }
-    names
-}
-
 /// The file name's tag part: the WHEEL tags compressed back into `py-abi-plat` with `.` where
 /// they form a product, as build backends write them.
 fn compressed_tags(tags: &[String]) -> String {
@@ -112,7 +95,13 @@ pub fn repack(dist: &InstalledDist, out_dir: &Path) -> Result<Repacked, RepackEr
         .unwrap_or_default();
     let stem = dist_info_name.trim_end_matches(".dist-info").to_string();
     let data_dir = format!("{stem}.data");
-    let launchers = launcher_names(&dist.location);
+    // The launchers an installer generates from `entry_points.txt`.
+    let launchers: Vec<&str> = dist
+        .entry_points
+        .iter()
+        .flat_map(|e| &e.scripts)
+        .map(|s| s.name.as_str())
+        .collect();
     let prefix_rel = {
         let depth = dist
             .site_dir
@@ -144,7 +133,7 @@ pub fn repack(dist: &InstalledDist, out_dir: &Path) -> Result<Repacked, RepackEr
                 .or_else(|| in_prefix.strip_prefix("Scripts/"))
             {
                 let base = script.trim_end_matches(".exe");
-                if launchers.iter().any(|l| l == base) {
+                if launchers.contains(&base) {
                     continue;
                 }
                 (format!("{data_dir}/scripts/{script}"), true)

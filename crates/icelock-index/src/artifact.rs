@@ -1,0 +1,274 @@
+//! Reading a wheel to prove what it holds: its RECORD and a few members, through HTTP ranges
+//! where the server allows them, or the whole file, streamed through sha256, where it does not,
+//! where the file's hash is not known, or where it is asked for. A local file is read in place.
+//!
+//! A wheel is opened with one request for its tail, sized to hold the end-of-central-directory
+//! record, the central directory and, as every build backend writes wheels, RECORD: a proof
+//! usually costs that one request after the page. The bytes fetched are kept, so asking for
+//! more members later fetches only what is missing.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Seek};
+
+use url::Url;
+
+use crate::client::{ByteRange, Part, WholeData, WholeFile};
+use crate::config::redact;
+use crate::lookup::{Indexes, LookupError};
+use crate::sparse_zip::{self, MemberRead, SparseFile, Step};
+
+/// How to read a wheel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// Ranges where the server honours them (the whole file where it does not).
+    Ranges,
+    /// The whole file, hashed.
+    Whole,
+}
+
+/// A wheel being read.
+#[derive(Debug)]
+pub struct WheelFile {
+    url: Url,
+    body: Body,
+    fetched: u64,
+    requests: u32,
+}
+
+#[derive(Debug)]
+enum Body {
+    /// Known only by the ranges fetched so far.
+    Sparse(SparseFile),
+    Whole(WholeFile),
+}
+
+/// What [`WheelFile::members`] found.
+#[derive(Debug, Clone, Default)]
+pub struct Members {
+    /// By exact path; a name the zip does not hold is absent.
+    pub found: BTreeMap<String, Vec<u8>>,
+    /// Every member's name and inflated size, from the central directory.
+    pub listing: BTreeMap<String, sparse_zip::MemberInfo>,
+}
+
+/// The first suffix asked of a wheel whose size no page gave.
+const SUFFIX_GUESS: u64 = 256 * 1024;
+
+impl Indexes {
+    /// Opens the wheel at `url`, `listed_size` being what the page said of its size: the first
+    /// request is made here (the tail, or the whole file).
+    pub async fn open_wheel(
+        &self,
+        url: &Url,
+        listed_size: Option<u64>,
+        reading: Reading,
+    ) -> Result<WheelFile, LookupError> {
+        let mut wheel = WheelFile {
+            url: url.clone(),
+            body: Body::Sparse(SparseFile::new(0)),
+            fetched: 0,
+            requests: 0,
+        };
+        let first = match (reading, listed_size) {
+            (Reading::Whole, _) => None,
+            (Reading::Ranges, Some(size)) => {
+                let tail = SparseFile::new(size).tail();
+                Some(ByteRange::Span(tail))
+            }
+            (Reading::Ranges, None) => Some(ByteRange::Suffix(SUFFIX_GUESS)),
+        };
+        let part = match wheel.get(self, first.clone(), listed_size).await {
+            // A CDN that refuses suffix ranges (real PyPI's has answered them with 501): the
+            // size, then the tail.
+            Err(LookupError::Fetch(crate::FetchError::Status {
+                status: 501 | 416, ..
+            })) if matches!(first, Some(ByteRange::Suffix(_))) => {
+                let size = self.client().total_size(url).await?;
+                wheel.requests += 1;
+                let tail = SparseFile::new(size).tail();
+                wheel
+                    .get(self, Some(ByteRange::Span(tail)), Some(size))
+                    .await?
+            }
+            other => other?,
+        };
+        match part {
+            Part::Whole(whole) => {
+                if let Some(listed) = listed_size
+                    && listed != whole.size
+                {
+                    return Err(wheel.error(format!(
+                        "the index lists the file's size as {listed} bytes, but the server sent {}",
+                        whole.size
+                    )));
+                }
+                wheel.body = Body::Whole(whole);
+            }
+            Part::Range {
+                start,
+                bytes,
+                total,
+            } => {
+                let size = match (total, listed_size) {
+                    (Some(total), Some(listed)) if total != listed => {
+                        return Err(wheel.error(format!(
+                            "the index lists the file's size as {listed} bytes, but the server says it has {total}"
+                        )));
+                    }
+                    (Some(total), _) => total,
+                    (None, Some(listed)) => listed,
+                    (None, None) => {
+                        return Err(wheel
+                            .error("the server answered a range without the file's size".into()));
+                    }
+                };
+                let mut sparse = SparseFile::new(size);
+                sparse.insert(start, bytes);
+                wheel.body = Body::Sparse(sparse);
+            }
+        }
+        Ok(wheel)
+    }
+}
+
+impl WheelFile {
+    /// The file's size, as the server (or the file system) gave it.
+    pub fn size(&self) -> u64 {
+        match &self.body {
+            Body::Sparse(sparse) => sparse.size(),
+            Body::Whole(whole) => whole.size,
+        }
+    }
+
+    /// The whole file's sha256 (hex), when it was read whole.
+    pub fn sha256(&self) -> Option<&str> {
+        match &self.body {
+            Body::Whole(whole) => Some(&whole.sha256),
+            Body::Sparse(_) => None,
+        }
+    }
+
+    /// Bytes transferred (or read, for a local file) so far.
+    pub fn fetched(&self) -> u64 {
+        self.fetched
+    }
+
+    pub fn requests(&self) -> u32 {
+        self.requests
+    }
+
+    /// Reads `names` (exact paths inside the zip), each inflating to at most `cap` bytes (a
+    /// larger one is an error: ask only for what the listing of an earlier read allows).
+    pub async fn members(
+        &mut self,
+        indexes: &Indexes,
+        names: &[String],
+        cap: u64,
+    ) -> Result<Members, LookupError> {
+        let sparse = match &mut self.body {
+            Body::Whole(whole) => return whole_members(&self.url, whole, names, cap),
+            Body::Sparse(sparse) => std::mem::take(sparse),
+        };
+        // One plan for the whole read: it counts its rounds, so a hostile zip cannot make it
+        // ask forever.
+        let mut read = MemberRead::resume(sparse, names, cap);
+        loop {
+            match read.next_step() {
+                Step::Fetch(range) => {
+                    let size = read.sparse().size();
+                    let part = self
+                        .get(indexes, Some(ByteRange::Span(range)), Some(size))
+                        .await;
+                    match part {
+                        Ok(Part::Range { start, bytes, .. }) => read.insert(start, bytes),
+                        Ok(Part::Whole(whole)) => {
+                            if whole.size != size {
+                                return Err(self.error(format!(
+                                    "the server ignored Range and sent {} bytes of a file of {size}",
+                                    whole.size
+                                )));
+                            }
+                            self.body = Body::Whole(whole);
+                            let Body::Whole(whole) = &mut self.body else {
+                                unreachable!("just set")
+                            };
+                            return whole_members(&self.url, whole, names, cap);
+                        }
+                        Err(err) => {
+                            self.body = Body::Sparse(read.into_sparse());
+                            return Err(err);
+                        }
+                    }
+                }
+                Step::Done(found) => {
+                    let listing = read.listing().cloned().unwrap_or_default();
+                    self.body = Body::Sparse(read.into_sparse());
+                    return Ok(Members { found, listing });
+                }
+                Step::Failed(message) => {
+                    self.body = Body::Sparse(read.into_sparse());
+                    return Err(self.error(message));
+                }
+            }
+        }
+    }
+
+    async fn get(
+        &mut self,
+        indexes: &Indexes,
+        range: Option<ByteRange>,
+        size: Option<u64>,
+    ) -> Result<Part, LookupError> {
+        let client = indexes.client();
+        let cap = match &range {
+            Some(ByteRange::Span(r)) => r.end - r.start,
+            Some(ByteRange::Suffix(n)) => *n,
+            None => 0,
+        };
+        // A whole file is bounded by what the page said of it, else by the client's limit.
+        let whole_cap = size.map_or(client.options().max_wheel_bytes, |s| s + 1024);
+        self.requests += 1;
+        let part = client.get_part(&self.url, range, cap, whole_cap).await?;
+        self.fetched += match &part {
+            Part::Range { bytes, .. } => bytes.len() as u64,
+            Part::Whole(whole) => whole.size,
+        };
+        Ok(part)
+    }
+
+    fn error(&self, message: String) -> LookupError {
+        LookupError::Wheel {
+            url: redact(&self.url),
+            message,
+        }
+    }
+}
+
+trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+/// Members of a wheel read whole (in memory or in a file).
+fn whole_members(
+    url: &Url,
+    whole: &mut WholeFile,
+    names: &[String],
+    cap: u64,
+) -> Result<Members, LookupError> {
+    let fail = |e: zip::result::ZipError| LookupError::Wheel {
+        url: redact(url),
+        message: format!("not a readable zip: {e}"),
+    };
+    let reader: Box<dyn ReadSeek + '_> = match &mut whole.data {
+        WholeData::Memory(bytes) => Box::new(std::io::Cursor::new(bytes.as_slice())),
+        WholeData::File(file) => Box::new(&*file),
+    };
+    let mut archive = zip::ZipArchive::new(reader).map_err(fail)?;
+    let mut found = BTreeMap::new();
+    for name in names {
+        if let Some(bytes) = sparse_zip::read_member(&mut archive, name, cap).map_err(fail)? {
+            found.insert(name.clone(), bytes);
+        }
+    }
+    let listing = sparse_zip::listing(&archive).map_err(fail)?;
+    Ok(Members { found, listing })
+}
