@@ -1477,6 +1477,334 @@ fn walk_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 7b. Forged wheels: same file name, same METADATA, other files
+
+/// Rebuilds `wheel` into `dir` under the same file name, METADATA byte for byte, and a RECORD
+/// that is right for the new contents (as a build from a changed checkout would be): `mode` is
+/// `change:PATH` (bytes appended to that member), `add:PATH` (a new module) or `remove:PATH`.
+fn forge(wheel: &Path, dir: &Path, mode: &str) -> PathBuf {
+    fs::create_dir_all(dir).unwrap();
+    let out = tools().python_eval(
+        r#"
+import base64, hashlib, os, sys, zipfile
+src, outdir, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+how, target = mode.split(":", 1)
+dst = os.path.join(outdir, os.path.basename(src))
+def digest(data):
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+with zipfile.ZipFile(src) as zin:
+    items = [[i, zin.read(i.filename)] for i in zin.infolist()]
+record = next(i.filename for i, _ in items
+              if i.filename.endswith(".dist-info/RECORD") and i.filename.count("/") == 1)
+items = [it for it in items if it[0].filename != record]
+names = [i.filename for i, _ in items]
+if how == "change":
+    assert target in names, (target, names)
+    for it in items:
+        if it[0].filename == target:
+            it[1] = it[1] + b"\nFORGED = True\n"
+elif how == "add":
+    assert target not in names
+    items.insert(0, [zipfile.ZipInfo(target, date_time=(2020, 2, 2, 0, 0, 0)), b"FORGED = True\n"])
+elif how == "remove":
+    assert target in names, (target, names)
+    items = [it for it in items if it[0].filename != target]
+rows = ["%s,%s,%d" % (i.filename, digest(d), len(d)) for i, d in items] + [record + ",,"]
+with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+    for info, data in items:
+        zout.writestr(info, data)
+    zout.writestr(zipfile.ZipInfo(record, date_time=(2020, 2, 2, 0, 0, 0)), "\n".join(rows) + "\n")
+print(dst)
+"#,
+        &[wheel.as_os_str(), dir.as_os_str(), OsStr::new(mode)],
+    );
+    let forged = PathBuf::from(out.trim());
+    assert_eq!(forged.file_name(), wheel.file_name());
+    forged
+}
+
+/// METADATA of a wheel, as bytes.
+fn wheel_metadata(wheel: &Path) -> String {
+    tools().python_eval(
+        r#"
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    name = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA") and n.count("/") == 1)
+    sys.stdout.write(z.read(name).hex())
+"#,
+        &[wheel.as_os_str()],
+    )
+}
+
+/// The forgeries, by project: what is done to its wheel, and the installed path the refusal
+/// must name.
+const FORGERIES: &[(&str, &str, &str, &str)] = &[
+    // (project, version, forge mode, named in the reason)
+    (
+        "demo-core",
+        "1.2",
+        "change:demo_core/util.py",
+        "demo_core/util.py",
+    ),
+    (
+        "nsdemo-alpha",
+        "1.0",
+        "add:nsdemo/alpha/evil.py",
+        "nsdemo/alpha/evil.py",
+    ),
+    (
+        "demo-app",
+        "1.0",
+        "remove:demo_app/cli.py",
+        "demo_app/cli.py",
+    ),
+    (
+        "demo-native",
+        "1.0",
+        "change:_demo_native.cpython-311-x86_64-linux-gnu.so",
+        "_demo_native.cpython-311-x86_64-linux-gnu.so",
+    ),
+];
+
+/// Each forged wheel in `dir`, checked to keep the genuine one's name and METADATA.
+fn forge_all(dir: &Path) -> Vec<PathBuf> {
+    FORGERIES
+        .iter()
+        .map(|(name, version, mode, _)| {
+            let (_, genuine) = served().wheel(name, version);
+            let forged = forge(&genuine.path, dir, mode);
+            assert_eq!(
+                wheel_metadata(&forged),
+                wheel_metadata(&genuine.path),
+                "{name}: the forgery keeps METADATA"
+            );
+            assert_ne!(sha256_hex(&forged), genuine.sha256, "{name}");
+            forged
+        })
+        .collect()
+}
+
+/// Installed from forged wheels (same file names and METADATA as the index's), plus a dist
+/// edited after install with its RECORD row rewritten to match: each is refused by default
+/// with the file named, while the genuine wheels beside them are proven.
+#[test]
+fn forged_installs_are_refused_by_default() {
+    for installer in [Installer::Pip, Installer::Uv] {
+        let tmp = tempdir();
+        let forged_dir = tmp.path().join("forged");
+        forge_all(&forged_dir);
+        let venv = Venv::create(&tmp.path().join("venv"), installer);
+        let forged_names: Vec<&str> = FORGERIES.iter().map(|f| f.0).collect();
+        let mut args = vec!["--no-deps"];
+        args.extend(&forged_names);
+        install_from(&venv, &[&forged_dir], &args);
+        install_from(
+            &venv,
+            &[&served().dir],
+            &["--no-deps", "demo-extra", "nsdemo-beta", "demo-scripts"],
+        );
+
+        // demo-extra: edited after install, its RECORD row rewritten to match the edit.
+        let init = venv.site_packages().join("demo_extra/__init__.py");
+        let edited = b"FANCY = False\n";
+        fs::write(&init, edited).unwrap();
+        let record_path = venv.dist_info("demo-extra").join("RECORD");
+        let record = fs::read_to_string(&record_path).unwrap();
+        let digest = {
+            use base64::Engine;
+            use sha2::Digest;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(edited))
+        };
+        let rewritten: String = record
+            .lines()
+            .map(|row| {
+                if row.starts_with("demo_extra/__init__.py,") {
+                    format!("demo_extra/__init__.py,sha256={digest},{}\n", edited.len())
+                } else {
+                    format!("{row}\n")
+                }
+            })
+            .collect();
+        assert_ne!(rewritten, record, "the row was rewritten");
+        fs::write(&record_path, rewritten).unwrap();
+
+        let server = IndexServer::start(&served().dir, &["--metadata", "hash"]);
+        let run = lock_with_index(&venv.root, &server, &[]);
+        let what = installer.name();
+        assert_eq!(run.code, 1, "{what}\n{}", show(&run.out));
+        let mut refused = names_set(&forged_names);
+        refused.insert("demo-extra".into());
+        assert_eq!(
+            run.of_kind("unproven"),
+            refused,
+            "{what}\n{}",
+            show(&run.out)
+        );
+        let mut named = FORGERIES
+            .iter()
+            .map(|(name, _, _, file)| (*name, *file))
+            .collect::<Vec<_>>();
+        named.push(("demo-extra", "demo_extra/__init__.py"));
+        for (name, file) in named {
+            let reasons = run.reasons(name);
+            assert!(
+                reasons.contains(file),
+                "{what}: {name}: the refusal names {file}: {reasons}"
+            );
+            assert!(
+                reasons.contains("--wheelhouse"),
+                "{what}: {name}: the way out is offered: {reasons}"
+            );
+        }
+        assert_index_artifacts(
+            &run,
+            &["nsdemo-beta", "demo-scripts"],
+            &server,
+            "wheel-record/index-listing",
+        );
+
+        // The weak mode would have taken them all: it says so in its proof's name.
+        let server = IndexServer::start(&served().dir, &["--metadata", "hash"]);
+        let weak = lock_with_index(&venv.root, &server, &["--verify", "metadata"]);
+        for name in &forged_names {
+            let s = &weak.pkg(name)["source"];
+            assert!(
+                s["kind"] == "unproven" || s["proof"] == "metadata-only",
+                "{what}: {name} under --verify metadata: {s}"
+            );
+        }
+    }
+}
+
+/// The index serves forged wheels under the real file names (listing their own sha256, as an
+/// index would) while the environment holds the genuine ones: refused too, with the files
+/// named; everything else proven.
+#[test]
+fn forged_wheels_on_the_index_are_refused() {
+    let tmp = tempdir();
+    let forged = forge_all(&tmp.path().join("forged"));
+    let dir = tmp.path().join("served");
+    fs::create_dir_all(&dir).unwrap();
+    for f in served().files.values() {
+        let name = f.path.file_name().unwrap();
+        match forged.iter().find(|p| p.file_name() == Some(name)) {
+            Some(forgery) => fs::copy(forgery, dir.join(name)).map(drop).unwrap(),
+            None => std::os::unix::fs::symlink(&f.path, dir.join(name)).unwrap(),
+        }
+    }
+    for installer in [Installer::Pip, Installer::Uv] {
+        let env = shared_full_env(installer);
+        for format in ["json", "html"] {
+            let server = IndexServer::start(&dir, &["--metadata", "hash", "--format", format]);
+            let run = lock_with_index(&env.venv.root, &server, &[]);
+            let what = format!("{} env, {format} pages", installer.name());
+            assert_eq!(run.code, 1, "{what}\n{}", show(&run.out));
+            let forged_names: Vec<&str> = FORGERIES.iter().map(|f| f.0).collect();
+            assert_eq!(
+                run.of_kind("unproven"),
+                names_set(&forged_names),
+                "{what}\n{}",
+                show(&run.out)
+            );
+            for (name, _, _, file) in FORGERIES {
+                let reasons = run.reasons(name);
+                assert!(reasons.contains(file), "{what}: {name}: {reasons}");
+            }
+            let genuine: Vec<&str> = FULL_INDEX
+                .iter()
+                .copied()
+                .filter(|n| !forged_names.contains(n))
+                .collect();
+            let proofs: BTreeSet<String> = genuine
+                .iter()
+                .map(|n| run.pkg(n)["source"]["proof"].to_string())
+                .collect();
+            assert_eq!(
+                proofs,
+                BTreeSet::from(["\"wheel-record\"".to_string()]),
+                "{what}"
+            );
+        }
+    }
+}
+
+/// An index wheel whose own RECORD is wrong about a file (real cases exist): installers copy
+/// the wrong row, so the installed file fails its RECORD; the wheel's bytes show the file is
+/// the wheel's, and the lock says so instead of crying tampering.
+#[test]
+fn a_wheels_own_wrong_record_is_said_not_taken_for_tampering() {
+    let tmp = tempdir();
+    let (filename, genuine) = served().wheel("demo-core", "1.2");
+    let bad_dir = tmp.path().join("bad");
+    fs::create_dir_all(&bad_dir).unwrap();
+    let bad = tools().python_eval(
+        r#"
+import os, sys, zipfile
+src, outdir = sys.argv[1], sys.argv[2]
+dst = os.path.join(outdir, os.path.basename(src))
+with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+    for info in zin.infolist():
+        data = zin.read(info.filename)
+        if info.filename.endswith(".dist-info/RECORD"):
+            rows = []
+            for row in data.decode().splitlines():
+                if row.startswith("demo_core/util.py,"):
+                    path, _, size = row.split(",")
+                    row = "%s,sha256=%s,%s" % (path, "A" * 43, size)
+                rows.append(row)
+            data = ("\n".join(rows) + "\n").encode()
+        zout.writestr(info, data)
+print(dst)
+"#,
+        &[genuine.path.as_os_str(), bad_dir.as_os_str()],
+    );
+    let bad = PathBuf::from(bad.trim());
+    assert_eq!(bad.file_name().unwrap().to_str(), Some(filename));
+    let folder = tmp.path().join("served");
+    fs::create_dir_all(&folder).unwrap();
+    for f in served().files.values() {
+        let name = f.path.file_name().unwrap();
+        if name.to_str() == Some(filename) {
+            fs::copy(&bad, folder.join(name)).unwrap();
+        } else {
+            std::os::unix::fs::symlink(&f.path, folder.join(name)).unwrap();
+        }
+    }
+    for installer in [Installer::Pip, Installer::Uv] {
+        let venv = Venv::create(
+            &tmp.path().join(format!("venv-{}", installer.name())),
+            installer,
+        );
+        install_from(&venv, &[&folder], &["demo-app"]);
+        let server = IndexServer::start(&folder, &[] as &[&str]);
+        let run = lock_with_index(&venv.root, &server, &[]);
+        let what = installer.name();
+        let p = run.pkg("demo-core");
+        assert_eq!(
+            p["source"]["kind"],
+            "index",
+            "{what}: {p:#}\n{}",
+            show(&run.out)
+        );
+        assert_eq!(p["source"]["sha256"], sha256_hex(&bad).as_str(), "{what}");
+        let problems = str_vec(&p["problems"]).join("\n");
+        assert!(
+            problems.contains("the wheel's own RECORD is wrong about demo_core/util.py"),
+            "{what}: {problems}"
+        );
+
+        // An edit of that same file is still an edit: the wheel's bytes are not the file.
+        let util = venv.site_packages().join("demo_core/util.py");
+        let mut text = fs::read_to_string(&util).unwrap();
+        text.push_str("# edited\n");
+        fs::write(&util, text).unwrap();
+        let run = lock_with_index(&venv.root, &server, &[]);
+        assert_eq!(run.code, 1, "{what}\n{}", show(&run.out));
+        assert!(run.reasons("demo-core").contains("demo_core/util.py"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // 8. Wheels installed from a path
 
 #[test]
