@@ -1805,6 +1805,190 @@ print(dst)
 }
 
 // ---------------------------------------------------------------------------------------------
+// 7c. Real layouts, made by the real installers: each honest one proves
+
+/// What every layout installs: a package with a dependency, and one with a `.data/scripts`
+/// script, a `.data/data` file and a console-script launcher.
+const LAYOUT_DISTS: &[&str] = &["demo-app", "demo-core", "demo-scripts"];
+
+/// `lock` of `env` against the served index proves exactly the layout's dists, by their own
+/// RECORD, with no problem said.
+fn assert_layout_proves(env: &Path, what: &str) {
+    let server = IndexServer::start(&served().dir, &[] as &[&str]);
+    let run = lock_with_index(env, &server, &[]);
+    all_proven(&run);
+    assert_eq!(
+        run.pkgs().keys().cloned().collect::<BTreeSet<_>>(),
+        names_set(LAYOUT_DISTS),
+        "{what}\n{}",
+        show(&run.out)
+    );
+    assert_index_artifacts(&run, LAYOUT_DISTS, &server, "wheel-record/index-listing");
+}
+
+/// `pip install --target DIR` (scripts in DIR/bin, RECORD saying `../../bin/x`) and uv's
+/// (`bin/x` inside DIR): a bare folder, its Python told by what was byte-compiled for it.
+#[test]
+fn target_folders_prove() {
+    let tmp = tempdir();
+    let pip_dir = tmp.path().join("pip-target");
+    let mut pip = tools().pip_command();
+    pip.args(["install", "--no-index", "--compile", "--find-links"])
+        .arg(&served().dir)
+        .arg("--target")
+        .arg(&pip_dir)
+        .arg("demo-app")
+        .arg("demo-scripts");
+    run_ok(&mut pip);
+    let record = fs::read_to_string(pip_dir.join("demo_scripts-1.0.dist-info/RECORD")).unwrap();
+    assert!(
+        record.contains("../../bin/demo-scripts") && pip_dir.join("bin/demo-scripts").is_file(),
+        "pip's --target layout: RECORD says ../../bin, the file is in DIR/bin: {record}"
+    );
+    assert_layout_proves(&pip_dir, "pip --target");
+
+    let uv_dir = tmp.path().join("uv-target");
+    let mut uv = tools().uv_command();
+    uv.env("UV_CACHE_DIR", tmp.path().join("uv-cache"))
+        .args([
+            "pip",
+            "install",
+            "--offline",
+            "--no-index",
+            "--compile-bytecode",
+        ])
+        .arg("--python")
+        .arg(&tools().python)
+        .arg("--find-links")
+        .arg(&served().dir)
+        .arg("--target")
+        .arg(&uv_dir)
+        .args(["demo-app", "demo-scripts"]);
+    run_ok(&mut uv);
+    assert!(uv_dir.join("bin/demo-scripts").is_file());
+    assert_layout_proves(&uv_dir, "uv --target");
+
+    // Nothing compiled, nothing in the path: which Python is for is unknown, and said so.
+    let bare = tmp.path().join("uv-bare");
+    let mut uv = tools().uv_command();
+    uv.env("UV_CACHE_DIR", tmp.path().join("uv-cache"))
+        .args(["pip", "install", "--offline", "--no-index"])
+        .arg("--python")
+        .arg(&tools().python)
+        .arg("--find-links")
+        .arg(&served().dir)
+        .arg("--target")
+        .arg(&bare)
+        .arg("demo-core");
+    run_ok(&mut uv);
+    let out = run_icelock(&mut icelock_command(&[
+        OsStr::new("lock"),
+        OsStr::new("--no-index"),
+        bare.as_os_str(),
+    ]));
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("which Python") && err.contains("compileall"),
+        "the error says what is unknown and what to do: {err}"
+    );
+}
+
+/// `pip install --prefix DIR`, `--root DIR` and a user base (`--user` with PYTHONUSERBASE):
+/// the prefix folder itself, or its site-packages, is locked.
+#[test]
+fn prefix_root_and_user_installs_prove() {
+    let tmp = tempdir();
+    let install = |flags: &[&OsStr], envs: &[(&str, &Path)]| {
+        let mut pip = tools().pip_command();
+        pip.args(["install", "--no-index", "--find-links"])
+            .arg(&served().dir)
+            .args(flags)
+            .args(["demo-app", "demo-scripts"]);
+        for (k, v) in envs {
+            pip.env(k, v);
+        }
+        run_ok(&mut pip);
+    };
+    let prefix = tmp.path().join("prefix");
+    install(&[OsStr::new("--prefix"), prefix.as_os_str()], &[]);
+    assert!(prefix.join("bin/demo-scripts").is_file());
+    assert_layout_proves(&prefix, "pip --prefix, the prefix");
+    let site = fs::read_dir(prefix.join("lib"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("site-packages"))
+        .find(|p| p.is_dir())
+        .unwrap();
+    assert_layout_proves(&site, "pip --prefix, its site-packages");
+
+    let root = tmp.path().join("root");
+    install(&[OsStr::new("--root"), root.as_os_str()], &[]);
+    let site = walk_files(&root)
+        .into_iter()
+        .find(|p| p.ends_with("demo_core-1.2.dist-info/METADATA"))
+        .and_then(|p| p.parent()?.parent().map(Path::to_path_buf))
+        .expect("pip --root installed demo-core");
+    assert_layout_proves(&site, "pip --root");
+
+    // `--user` needs an interpreter outside a venv: the tools venv's base, driven by this pip.
+    let cfg = fs::read_to_string(tools().root.join("pyvenv.cfg")).unwrap();
+    let home = cfg
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("home")
+                .map(|r| r.trim_start_matches([' ', '=']).trim())
+        })
+        .expect("pyvenv.cfg names home");
+    let base = Path::new(home).join("python3");
+    let user = tmp.path().join("user");
+    let mut pip = tools().pip_command();
+    pip.arg("--python")
+        .arg(&base)
+        .args([
+            "install",
+            "--user",
+            "--break-system-packages",
+            "--no-index",
+            "--find-links",
+        ])
+        .arg(&served().dir)
+        .args(["demo-app", "demo-scripts"])
+        .env("PYTHONUSERBASE", &user);
+    run_ok(&mut pip);
+    assert_layout_proves(&user, "pip --user, the user base");
+}
+
+/// uv's link modes: files cloned, copied, hard-linked, or symlinked into uv's cache (then
+/// every installed file resolves there, outside the environment, and is read there).
+#[test]
+fn uv_link_modes_prove() {
+    for mode in ["clone", "copy", "hardlink", "symlink"] {
+        let tmp = tempdir();
+        let venv = Venv::create(&tmp.path().join("venv"), Installer::Uv);
+        let mut uv = venv.uv_pip_command("install");
+        uv.env("UV_LINK_MODE", mode)
+            .arg("--no-index")
+            .arg("--find-links")
+            .arg(&served().dir)
+            .args(["demo-app", "demo-scripts"]);
+        run_ok(&mut uv);
+        let util = venv.site_packages().join("demo_core/util.py");
+        if mode == "symlink" {
+            assert!(
+                fs::symlink_metadata(&util)
+                    .unwrap()
+                    .file_type()
+                    .is_symlink(),
+                "uv linked {} into its cache",
+                util.display()
+            );
+        }
+        assert_layout_proves(&venv.root, &format!("uv --link-mode {mode}"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // 8. Wheels installed from a path
 
 #[test]

@@ -463,9 +463,11 @@ fn landing(path: &str, data: &str, installed: &HashMap<&str, &RecordEntry>) -> O
     };
     let (scheme, inner) = rest.split_once('/')?;
     // The scheme folders sit above site-packages, as many `../` as its depth under the prefix
-    // (three in a venv; two for pip's `--target`, which records its home scheme).
+    // (three in a venv; two for pip's `--target`, which records its home scheme; none for uv's
+    // `--target`, which puts them inside the folder).
     let above = |tail: &str| {
         (1..=8)
+            .chain([0])
             .map(|depth| format!("{}{tail}", "../".repeat(depth)))
             .find(|candidate| installed.contains_key(candidate.as_str()))
     };
@@ -526,14 +528,12 @@ fn is_compiled_source(path: &str, sources: &BTreeSet<String>) -> bool {
 /// The entry whose launcher `path` would be: `../…/bin/<name>` (or `Scripts`), `<name>` an
 /// entry point's.
 fn launcher_for(path: &str, scripts: &[icelock_dist::ScriptEntry]) -> Option<usize> {
+    // Above site-packages in a venv (`../../../bin/x`) or pip's `--target` (`../../bin/x`);
+    // inside the folder for uv's `--target` (`bin/x`). Wherever it is, only a file made of the
+    // launcher's lines passes `is_launcher`.
     let mut rest = path;
-    let mut depth = 0;
     while let Some(r) = rest.strip_prefix("../") {
         rest = r;
-        depth += 1;
-    }
-    if depth == 0 {
-        return None;
     }
     let name = rest
         .strip_prefix("bin/")

@@ -268,20 +268,18 @@ impl Folders {
                         {
                             return id;
                         }
-                        let id = resolve_inside(&dist.site_dir, &dist.prefix, &entry.path)
-                            .ok()
-                            .and_then(|resolved| {
-                                let folder = resolved.parent()?.to_path_buf();
-                                if let Some(&id) = ids.get(&folder) {
-                                    return Some(id);
-                                }
-                                let from = from(&folder, dist);
-                                let found = Folder::of(&folder, from, &dist.prefix, &mut memo);
-                                let id = u32::try_from(folders.len()).ok()?;
-                                folders.push(found);
-                                ids.insert(folder, id);
-                                Some(id)
-                            });
+                        let id = locate(dist, &entry.path).ok().and_then(|resolved| {
+                            let folder = resolved.parent()?.to_path_buf();
+                            if let Some(&id) = ids.get(&folder) {
+                                return Some(id);
+                            }
+                            let from = from(&folder, dist);
+                            let found = Folder::of(&folder, from, &dist.prefix, &mut memo);
+                            let id = u32::try_from(folders.len()).ok()?;
+                            folders.push(found);
+                            ids.insert(folder, id);
+                            Some(id)
+                        });
                         if let Some(text) = text {
                             last = Some((text, id));
                         }
@@ -344,6 +342,16 @@ fn real_folder(
 /// Where a RECORD row of `dist` puts its file: resolved against its site folder without
 /// touching the file system, refused (`Err`, with where it leads) outside its prefix.
 pub fn locate(dist: &InstalledDist, record_path: &str) -> Result<PathBuf, PathBuf> {
+    // `pip install --target DIR` installs into a temporary home scheme (purelib at
+    // HOME/lib/python, scripts at HOME/bin, data at HOME) and then moves all of it into DIR, so
+    // the `../../bin/x` its RECORD says is DIR/bin/x. Only a bare folder (its own prefix) is
+    // read that way: in any other layout two levels up are the layout's own.
+    if dist.site_dir == dist.prefix
+        && let Some(rest) = record_path.strip_prefix("../../")
+        && !rest.starts_with("../")
+    {
+        return resolve_inside(&dist.site_dir, &dist.prefix, rest);
+    }
     resolve_inside(&dist.site_dir, &dist.prefix, record_path)
 }
 
@@ -390,11 +398,9 @@ fn verify_entry(
         (Some(folder), Some(name)) => (folder, name),
         _ => {
             let resolved =
-                resolve_inside(&dist.site_dir, prefix, &entry.path).map_err(|resolved| {
-                    FileProblem::OutsideEnvironment {
-                        path: path(),
-                        resolved,
-                    }
+                locate(dist, &entry.path).map_err(|resolved| FileProblem::OutsideEnvironment {
+                    path: path(),
+                    resolved,
                 })?;
             let parent = resolved.parent().unwrap_or(prefix);
             alone = (
@@ -442,7 +448,7 @@ fn verify_entry(
                 Ok(target) => target,
                 Err(_) => return Err(FileProblem::Missing { path: path() }),
             };
-            if !real.starts_with(prefix) {
+            if !icelock_env::safe_fs::within(&real, prefix) {
                 return Err(FileProblem::OutsideEnvironment {
                     path: path(),
                     resolved: real,

@@ -87,7 +87,8 @@ impl Environment {
     /// The prefixes that files of a distribution in `site` may legitimately live under.
     ///
     /// A distribution from the base interpreter (through `include-system-site-packages`) has its
-    /// files under the base prefix, not the venv's; anything else must stay under `root`.
+    /// files under the base prefix, not the venv's; one in a user site under the user base;
+    /// anything else must stay under `root`.
     pub fn prefix_for(&self, site: &Path) -> PathBuf {
         match self.site_packages.iter().find(|s| s.path == site) {
             Some(SiteDir {
@@ -98,6 +99,14 @@ impl Environment {
                 role: SiteRole::Path,
                 path,
             }) => path.clone(),
+            // An interpreter's site folder outside its prefix (the user site of `pip install
+            // --user`) has its files under its own prefix (the user base).
+            Some(SiteDir {
+                role: SiteRole::Site,
+                path,
+            }) if !path.starts_with(&self.root) => {
+                layout_prefix(path).unwrap_or_else(|| path.clone())
+            }
             _ => self.root.clone(),
         }
     }
@@ -112,6 +121,10 @@ pub enum EnvError {
         "{path} is neither a virtual environment (no pyvenv.cfg), a site-packages folder nor a Python interpreter"
     )]
     NotAnEnvironment { path: PathBuf },
+    #[error(
+        "{path} holds installed distributions (a `--target` folder?), but neither its path (lib/pythonX.Y/site-packages) nor its byte-compiled files say which Python it is for, which the dependency markers need; byte-compile it once (python3 -m compileall -q {path}: the new files are not in any RECORD, so nothing it proves changes) and lock again"
+    )]
+    UnknownPython { path: PathBuf },
     #[error("no environment given, no $VIRTUAL_ENV, no ./.venv, and no python3 on PATH")]
     NothingToLock,
     #[error("cannot read {path}: {source}")]

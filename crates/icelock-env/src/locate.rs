@@ -104,6 +104,24 @@ fn from_path(path: &Path) -> Result<Environment, EnvError> {
     if holds_distributions(path) || layout_prefix(path).is_some() {
         return from_site_packages(path);
     }
+    // A prefix filled by `pip install --prefix DIR` (or `--root`, `PYTHONUSERBASE`): no
+    // interpreter and no pyvenv.cfg, one `lib/pythonX.Y/site-packages` (lib64 beside it).
+    if !is_executable(&path.join("bin/python3"))
+        && let [site, ..] = venv_site_packages(path, None).as_slice()
+        && holds_distributions(site)
+    {
+        let mut env = from_site_packages(site)?;
+        env.site_packages = with_pth_paths(
+            venv_site_packages(path, None)
+                .into_iter()
+                .map(|path| SiteDir {
+                    path,
+                    role: SiteRole::Site,
+                })
+                .collect(),
+        );
+        return Ok(env);
+    }
     // A base installation's prefix (no pyvenv.cfg): ask its interpreter.
     for candidate in ["bin/python3", "python.exe"] {
         let python = path.join(candidate);
@@ -215,9 +233,10 @@ fn from_site_packages(dir: &Path) -> Result<Environment, EnvError> {
             ..venv
         });
     }
-    let python_version = python_version_from_path(&dir);
+    let python_version =
+        python_version_from_path(&dir).or_else(|| python_version_from_contents(&dir));
     let Some(version) = python_version.clone() else {
-        return Err(EnvError::NotAnEnvironment { path: dir });
+        return Err(EnvError::UnknownPython { path: dir });
     };
     let markers = markers::host(&version, None)?;
     Ok(Environment {
@@ -244,6 +263,40 @@ fn python_version_from_path(site: &Path) -> Option<String> {
     major.parse::<u32>().ok()?;
     minor.parse::<u32>().ok()?;
     Some(format!("{major}.{minor}.0"))
+}
+
+/// A bare folder (`pip install --target`) says its Python only through what was compiled for
+/// it: the cache tag of its `.pyc` files (`__pycache__/m.cpython-311.pyc`) or of its extension
+/// modules (`m.cpython-311-x86_64-linux-gnu.so`), one level deep. Several versions at once say
+/// nothing.
+fn python_version_from_contents(dir: &Path) -> Option<String> {
+    fn tag_of(name: &str) -> Option<(u32, u32)> {
+        let at = name.find(".cpython-3")?;
+        let digits: String = name[at + ".cpython-3".len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        Some((3, digits.parse().ok()?))
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut look = |folder: &Path| {
+        for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+            if let Some(tag) = entry.file_name().to_str().and_then(tag_of) {
+                seen.insert(tag);
+            }
+        }
+    };
+    look(dir);
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            look(&path);
+            look(&path.join("__pycache__"));
+        }
+    }
+    let mut tags = seen.into_iter();
+    let (major, minor) = tags.next()?;
+    tags.next().is_none().then(|| format!("{major}.{minor}.0"))
 }
 
 fn from_interpreter(python: &Path) -> Result<Environment, EnvError> {

@@ -24,6 +24,23 @@ pub enum SafeReadError {
     Io(std::io::Error),
 }
 
+/// Whether `real` (a resolved path) may be read for an environment under `prefix`: inside it,
+/// or a file uv extracted into its cache, which `uv pip install --link-mode symlink` links
+/// every installed file to (`<cache>/archive-v0/<id>/...`, the cache marked by its
+/// `CACHEDIR.TAG`). Such a file is a wheel's, never a secret of the machine's.
+pub fn within(real: &Path, prefix: &Path) -> bool {
+    real.starts_with(prefix) || in_uv_archive(real)
+}
+
+fn in_uv_archive(real: &Path) -> bool {
+    real.ancestors().skip(1).any(|folder| {
+        folder.file_name().is_some_and(|n| n == "archive-v0")
+            && folder
+                .parent()
+                .is_some_and(|cache| cache.join("CACHEDIR.TAG").is_file())
+    })
+}
+
 /// Opens `path` for reading without following a final symlink (an error instead) and without
 /// blocking on a named pipe; the caller still checks the handle is a regular file.
 pub fn open_no_follow(path: &Path) -> std::io::Result<std::fs::File> {
@@ -55,7 +72,7 @@ pub fn read_inside(path: &Path, prefix: &Path, cap: u64) -> Result<Vec<u8>, Safe
         }
         Err(err) => return Err(SafeReadError::Io(err)),
     };
-    if !real.starts_with(prefix) {
+    if !within(&real, prefix) {
         return Err(SafeReadError::Outside(real));
     }
     let file = open_no_follow(&real).map_err(SafeReadError::Io)?;
@@ -71,7 +88,7 @@ pub fn open_inside(path: &Path, prefix: &Path) -> Result<std::fs::File, SafeRead
         }
         Err(err) => return Err(SafeReadError::Io(err)),
     };
-    if !real.starts_with(prefix) {
+    if !within(&real, prefix) {
         return Err(SafeReadError::Outside(real));
     }
     let file = open_no_follow(&real).map_err(SafeReadError::Io)?;
@@ -166,6 +183,38 @@ fn read_open(file: std::fs::File, cap: u64) -> Result<Vec<u8>, SafeReadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// uv's symlink link mode: a link into `<cache>/archive-v0/` is read; the same layout
+    /// without the cache's tag, or a link elsewhere, is not.
+    #[test]
+    fn links_into_uvs_cache_are_read_and_no_others() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        let env = root.join("env");
+        std::fs::create_dir_all(&env).unwrap();
+        for (cache, tagged) in [("uv-cache", true), ("not-a-cache", false)] {
+            let member = root.join(cache).join("archive-v0/abc/pkg");
+            std::fs::create_dir_all(&member).unwrap();
+            std::fs::write(member.join("m.py"), "x").unwrap();
+            if tagged {
+                std::fs::write(root.join(cache).join("CACHEDIR.TAG"), "Signature").unwrap();
+            }
+            let link = env.join(format!("{cache}.py"));
+            std::os::unix::fs::symlink(member.join("m.py"), &link).unwrap();
+            let read = read_inside(&link, &env, 10);
+            if tagged {
+                assert_eq!(read.unwrap(), b"x");
+            } else {
+                assert!(matches!(read, Err(SafeReadError::Outside(_))), "{read:?}");
+            }
+        }
+        std::fs::write(root.join("uv-cache/secret"), "s").unwrap();
+        std::os::unix::fs::symlink(root.join("uv-cache/secret"), env.join("s")).unwrap();
+        assert!(matches!(
+            read_inside(&env.join("s"), &env, 10),
+            Err(SafeReadError::Outside(_))
+        ));
+    }
 
     #[test]
     fn pipes_and_escapes_are_refused() {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use icelock_dist::InstalledDist;
-use icelock_dist::verify::resolve_inside;
+use icelock_dist::verify::locate;
 use sha2::Digest;
 
 /// A rebuilt wheel.
@@ -122,8 +122,7 @@ pub fn repack(dist: &InstalledDist, out_dir: &Path) -> Result<Repacked, RepackEr
         if rel.starts_with(&format!("{dist_info_name}/")) && installer_file(name) {
             continue;
         }
-        let source = resolve_inside(&dist.site_dir, &dist.prefix, rel)
-            .map_err(|_| RepackError::Outside(rel.to_string()))?;
+        let source = locate(dist, rel).map_err(|_| RepackError::Outside(rel.to_string()))?;
         let (archive_path, is_script) = if let Some(in_prefix) = rel
             .strip_prefix(&prefix_rel)
             .filter(|_| !prefix_rel.is_empty())
