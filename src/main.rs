@@ -122,6 +122,11 @@ struct LockArgs {
     /// Neither read nor write the cache: every page fetched, every installed file hashed.
     #[arg(long, conflicts_with = "cache_dir")]
     no_cache: bool,
+    /// Ask every index again for every page, however fresh the cached one is (pages that say
+    /// nothing of their lifetime are otherwise used for 10 minutes). Proofs stay cached: they
+    /// are kept under the artifact's and the installed RECORD's hashes.
+    #[arg(long, conflicts_with = "offline")]
+    refresh: bool,
     /// Log each request on stderr.
     #[arg(short, long)]
     verbose: bool,
@@ -272,6 +277,7 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
         read_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
         timeout: std::time::Duration::from_secs(args.timeout.max(1) * 2),
         pip_cache_dir: icelock_index::pip_cache::dir(&var),
+        refresh: args.refresh,
         cache_dir: if args.no_cache {
             None
         } else {

@@ -1959,6 +1959,47 @@ fn prefix_root_and_user_installs_prove() {
     assert_layout_proves(&user, "pip --user, the user base");
 }
 
+/// A venv made with `--system-site-packages` sees the base interpreter's distributions: they are
+/// judged under the base's prefix (their files are not "outside the environment"), and only
+/// what the index cannot prove is unproven; the venv's own are proven.
+#[test]
+fn system_site_packages_are_the_bases() {
+    let tmp = tempdir();
+    let root = tmp.path().join("venv");
+    let mut cmd = clean_command(&tools().python);
+    cmd.args(["-m", "venv", "--without-pip", "--system-site-packages"])
+        .arg(&root);
+    run_ok(&mut cmd);
+    let mut pip = tools().pip_command();
+    pip.arg("--python")
+        .arg(root.join("bin/python"))
+        .args(["install", "--no-index", "--find-links"])
+        .arg(&served().dir)
+        .args(["demo-app", "demo-scripts"]);
+    run_ok(&mut pip);
+    let server = IndexServer::start(&served().dir, &[] as &[&str]);
+    let run = lock_with_index(&root, &server, &[]);
+    assert_index_artifacts(&run, LAYOUT_DISTS, &server, "wheel-record/index-listing");
+    let venv_root = canon(&root);
+    let mut base = 0;
+    for (name, p) in run.pkgs() {
+        let location = canon(p["location"].as_str().unwrap());
+        if location.starts_with(&venv_root) {
+            assert!(LAYOUT_DISTS.contains(&name.as_str()), "{name} in the venv");
+            continue;
+        }
+        base += 1;
+        let said = format!("{}{}", p["problems"], p["source"]);
+        assert!(
+            !said.contains("outside the environment"),
+            "{name}, the base's, is judged under the base's prefix: {said}"
+        );
+    }
+    if base == 0 {
+        eprintln!("note: the base interpreter has no distributions; only the venv's were checked");
+    }
+}
+
 /// uv's link modes: files cloned, copied, hard-linked, or symlinked into uv's cache (then
 /// every installed file resolves there, outside the environment, and is read there).
 #[test]
@@ -2467,12 +2508,20 @@ fn offline_with_a_warm_cache_proves_from_it() {
 #[test]
 fn warm_runs_revalidate_pages_and_honour_max_age() {
     let env = shared_full_env(Installer::Pip);
-    for (cache_control, asks_again) in [
-        (None, true),
-        (Some("max-age=600, public"), false),
-        (Some("no-cache"), true),
+    // (Cache-Control, ETag sent, --refresh, whether the warm run asks for pages again)
+    for (cache_control, etag, refresh, asks_again) in [
+        // Validators without a lifetime: asked again, answered 304.
+        (None, true, false, true),
+        (Some("max-age=600, public"), true, false, false),
+        (Some("max-age=600, public"), true, true, true),
+        (Some("no-cache"), true, false, true),
+        // Nothing at all (the mirror these machines reach): fresh for 10 minutes.
+        (None, false, false, false),
     ] {
-        let mut flags = vec!["--etag"];
+        let mut flags = vec![];
+        if etag {
+            flags.push("--etag");
+        }
         if let Some(value) = cache_control {
             flags.extend(["--cache-control", value]);
         }
@@ -2482,7 +2531,11 @@ fn warm_runs_revalidate_pages_and_honour_max_age() {
         let cold = lock_in_home(home.path(), &env.venv.root, &["--index-url", &url]);
         all_proven(&cold);
         server.clear_log();
-        let warm = lock_in_home(home.path(), &env.venv.root, &["--index-url", &url]);
+        let mut warm_flags = vec!["--index-url", url.as_str()];
+        if refresh {
+            warm_flags.push("--refresh");
+        }
+        let warm = lock_in_home(home.path(), &env.venv.root, &warm_flags);
         all_proven(&warm);
         for name in FULL_INDEX {
             assert_eq!(
@@ -2504,6 +2557,13 @@ fn warm_runs_revalidate_pages_and_honour_max_age() {
             for page in &pages {
                 assert_eq!(page["status"], 304, "{cache_control:?}: {page}");
             }
+            if refresh {
+                assert_eq!(
+                    pages.len(),
+                    FULL_INDEX.len(),
+                    "--refresh asks for every page"
+                );
+            }
         } else {
             assert_eq!(pages.len(), 0, "fresh pages are not asked for: {pages:?}");
         }
@@ -2516,9 +2576,10 @@ fn warm_runs_revalidate_pages_and_honour_max_age() {
     }
 }
 
-/// An index without validators or a lifetime sends every page whole each run (the mirror
-/// these machines reach does): the pages are read again, and a cached entry whose kept part
-/// has not changed is left as it is (not written again), while one that changed is replaced.
+/// An index without validators or a lifetime sends every page whole each time it is asked (the
+/// mirror these machines reach does): under `--refresh` the pages are read again, and a cached
+/// entry whose kept part has not changed is left as it is (not written again), while one that
+/// changed is replaced.
 #[test]
 fn unchanged_pages_are_not_rewritten() {
     use std::os::unix::fs::MetadataExt;
@@ -2544,7 +2605,8 @@ fn unchanged_pages_are_not_rewritten() {
         "a page entry per project: {before:#?}"
     );
     server.clear_log();
-    let warm = lock_in_home(home.path(), &env.venv.root, &["--index-url", &url]);
+    let refresh = ["--index-url", url.as_str(), "--refresh"];
+    let warm = lock_in_home(home.path(), &env.venv.root, &refresh);
     all_proven(&warm);
     assert!(
         server
@@ -2567,7 +2629,7 @@ fn unchanged_pages_are_not_rewritten() {
     page["files"] = Value::Array(Vec::new());
     fs::write(changed, format!("{head}\n{page}")).unwrap();
     let edited = fs::metadata(changed).unwrap().ino();
-    let again = lock_in_home(home.path(), &env.venv.root, &["--index-url", &url]);
+    let again = lock_in_home(home.path(), &env.venv.root, &refresh);
     all_proven(&again);
     let after = inodes();
     assert_ne!(after[changed], edited, "a changed entry is written again");

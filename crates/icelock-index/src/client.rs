@@ -51,6 +51,8 @@ pub struct ClientOptions {
     pub cache_dir: Option<PathBuf>,
     /// pip's cache, searched for a wheel before downloading it whole.
     pub pip_cache_dir: Option<PathBuf>,
+    /// Ask again for every cached page, however fresh (`--refresh`).
+    pub refresh: bool,
 }
 
 impl Default for ClientOptions {
@@ -70,6 +72,7 @@ impl Default for ClientOptions {
             verbose: false,
             cache_dir: None,
             pip_cache_dir: None,
+            refresh: false,
         }
     }
 }
@@ -180,6 +183,10 @@ pub enum Part {
 const WHOLE_IN_MEMORY: u64 = 16 * 1024 * 1024;
 /// How long a whole file may take to arrive while data keeps coming.
 const WHOLE_FILE_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// How long a page that says nothing of its lifetime or validators is used without asking
+/// again: PyPI's own `max-age` for simple pages. `--refresh` asks again anyway.
+pub const UNSTATED_FRESHNESS: Duration = Duration::from_secs(600);
 
 /// Counters for `-v` and the benchmarks.
 #[derive(Debug, Default)]
@@ -799,10 +806,17 @@ impl Client {
         };
         let etag = header_text(header::ETAG);
         let last_modified = header_text(header::LAST_MODIFIED);
+        let cache_control = header_text(header::CACHE_CONTROL);
         let fresh_for = freshness(
-            header_text(header::CACHE_CONTROL).as_deref(),
+            cache_control.as_deref(),
             header_text(header::AGE).as_deref(),
-        );
+        )
+        .or_else(|| {
+            // Nothing to go by at all (no lifetime, no validator; the mirror these
+            // machines reach): asking again each run would cost every page whole.
+            (cache_control.is_none() && etag.is_none() && last_modified.is_none())
+                .then_some(UNSTATED_FRESHNESS)
+        });
         if response.status() == StatusCode::NOT_MODIFIED {
             return Ok(Some(Fetched {
                 url: final_url,

@@ -235,6 +235,7 @@ impl Indexes {
         }
         let now = unix_now();
         if let Some(entry) = &cached
+            && !self.client.options().refresh
             && entry.fresh_until.is_some_and(|until| now < until)
         {
             return from_cache(entry).map(Some);
