@@ -538,7 +538,19 @@ fn launcher_for(path: &str, scripts: &[icelock_dist::ScriptEntry]) -> Option<usi
     let name = rest
         .strip_prefix("bin/")
         .or_else(|| rest.strip_prefix("Scripts/"))?;
-    scripts.iter().position(|s| s.name == name)
+    scripts.iter().position(|s| s.name == name).or_else(|| {
+        // pip writes `pipX.Y` beside the `pip` and `pip3` its own wheel declares (installing
+        // pip, its launchers get the target Python's version).
+        let version = name.strip_prefix("pip")?;
+        let numeric = !version.is_empty()
+            && version.split('.').count() <= 2
+            && version
+                .split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        numeric
+            .then(|| scripts.iter().position(|s| s.name == "pip"))
+            .flatten()
+    })
 }
 
 /// The first line of an installed file an installer wrote as the interpreter to run: a shebang
@@ -902,6 +914,30 @@ mod tests {
             if !ok {
                 assert_eq!(result.unwrap_err().only_installed, ["../../../bin/demo"]);
             }
+        }
+    }
+
+    /// Installing pip, pip adds `pipX.Y` beside the `pip` and `pip3` its wheel declares; no
+    /// other name is taken for the `pip` entry point's.
+    #[test]
+    fn pips_versioned_launcher_is_its_own() {
+        let pip = icelock_dist::ScriptEntry {
+            name: "pip".into(),
+            module: "pip._internal.cli.main".into(),
+            attr: "main".into(),
+            gui: false,
+        };
+        let scripts = [pip];
+        for (path, found) in [
+            ("../../../bin/pip3.11", true),
+            ("../../../bin/pip3", true),
+            ("../../bin/pip3.14", true),
+            ("../../../bin/pip3.x", false),
+            ("../../../bin/pipx", false),
+            ("../../../bin/pip3.11.1", false),
+            ("../../../bin/pip.", false),
+        ] {
+            assert_eq!(launcher_for(path, &scripts).is_some(), found, "{path}");
         }
     }
 
