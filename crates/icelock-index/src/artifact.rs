@@ -3,8 +3,9 @@
 //! where the file's hash is not known, or where it is asked for. A local file is read in place.
 //!
 //! A wheel is opened with one request for its tail, sized to hold the end-of-central-directory
-//! record, the central directory and, as every build backend writes wheels, RECORD: a proof
-//! usually costs that one request after the page. The bytes fetched are kept, so asking for
+//! record, the central directory and, as every build backend writes wheels, RECORD (the caller
+//! says how long those should be, from the installed RECORD): a proof usually costs that one
+//! request after the page. The bytes fetched are kept, so asking for
 //! more members later fetches only what is missing.
 
 use std::collections::BTreeMap;
@@ -15,13 +16,14 @@ use url::Url;
 use crate::client::{ByteRange, Part, WholeData, WholeFile};
 use crate::config::redact;
 use crate::lookup::{Indexes, LookupError};
-use crate::sparse_zip::{self, MemberRead, SparseFile, Step};
+use crate::sparse_zip::{self, ExpectedTail, MemberRead, SparseFile, Step};
 
 /// How to read a wheel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reading {
-    /// Ranges where the server honours them (the whole file where it does not).
-    Ranges,
+    /// Ranges where the server honours them (the whole file where it does not), the first one
+    /// as long as the expected tail where there is one.
+    Ranges(Option<ExpectedTail>),
     /// The whole file, hashed.
     Whole,
 }
@@ -71,11 +73,12 @@ impl Indexes {
         };
         let first = match (reading, listed_size) {
             (Reading::Whole, _) => None,
-            (Reading::Ranges, Some(size)) => {
-                let tail = SparseFile::new(size).tail();
-                Some(ByteRange::Span(tail))
+            (Reading::Ranges(expected), Some(size)) => {
+                Some(ByteRange::Span(sparse_zip::first_tail(size, expected)))
             }
-            (Reading::Ranges, None) => Some(ByteRange::Suffix(SUFFIX_GUESS)),
+            (Reading::Ranges(expected), None) => Some(ByteRange::Suffix(
+                expected.map_or(SUFFIX_GUESS, |e| e.len(u64::MAX)),
+            )),
         };
         let part = match wheel.get(self, first.clone(), listed_size).await {
             // A CDN that refuses suffix ranges (real PyPI's has answered them with 501): the
@@ -85,7 +88,11 @@ impl Indexes {
             })) if matches!(first, Some(ByteRange::Suffix(_))) => {
                 let size = self.client().total_size(url).await?;
                 wheel.requests += 1;
-                let tail = SparseFile::new(size).tail();
+                let expected = match reading {
+                    Reading::Ranges(expected) => expected,
+                    Reading::Whole => None,
+                };
+                let tail = sparse_zip::first_tail(size, expected);
                 wheel
                     .get(self, Some(ByteRange::Span(tail)), Some(size))
                     .await?

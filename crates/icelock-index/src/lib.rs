@@ -21,4 +21,5 @@ pub use client::{Client, ClientOptions, FetchError};
 pub use config::{IndexArgs, IndexConfig, Location};
 pub use lookup::{Indexes, ListedFile, LookupError, ProjectFiles, WheelMembers};
 pub use simple::{CoreMetadataInfo, IndexFile, PageError, ProjectPage};
+pub use sparse_zip::ExpectedTail;
 pub use wheel_name::WheelName;

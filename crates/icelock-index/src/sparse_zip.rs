@@ -13,18 +13,44 @@ use std::ops::Range;
 /// The smallest range worth a request: a round trip costs far more than 64 KiB of transfer.
 pub const MIN_FETCH: u64 = 64 * 1024;
 
-/// How much of a file's end to ask for first: enough for the end-of-central-directory record
-/// (with a comment of up to 64 KiB), and beyond it a share of the file, since the central
-/// directory and RECORD grow with the number of files, which grows with the wheel. Measured on
-/// real wheels, a 128th covers both for all but a few (numpy's 17 MB wheel: ~150 KB of them),
-/// and it is what keeps a proof at one request after the page; the rare wheel it misses costs
-/// one more, for exactly the bytes the directory then places.
+/// How much of a file's end to ask for first when nothing is known of its members: enough for
+/// the end-of-central-directory record (with a comment of up to 64 KiB), and beyond it a share
+/// of the file, since the central directory and RECORD grow with the number of files, which
+/// grows with the wheel. A 128th covers both for all but a few wheels (numpy's 17 MB wheel:
+/// ~180 KB of them); the rare wheel it misses costs one more request, for exactly the bytes the
+/// directory then places.
 pub fn tail_len(size: u64) -> u64 {
     (MIN_FETCH + size / 128).min(MAX_TAIL).min(size)
 }
 
-/// The most a first read asks for, whatever the wheel's size.
+/// The most a first read asks for when nothing is known of the file's members.
 const MAX_TAIL: u64 = 1024 * 1024;
+
+/// The most a first read asks for on the strength of an [`ExpectedTail`]: a wheel of a hundred
+/// thousand files. A larger guess is more likely a broken RECORD than a real wheel.
+const MAX_EXPECTED_TAIL: u64 = 16 * 1024 * 1024;
+
+/// How many bytes at a wheel's end are expected to hold the end-of-central-directory record,
+/// the central directory and RECORD, worked out from what the wheel should contain (the
+/// installed RECORD says which files, so how long the directory and RECORD are). It replaces the
+/// share-of-the-file guess, which for the many small wheels of an environment is most of each
+/// file. A guess that falls short costs one more request, never a wrong answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpectedTail(pub u64);
+
+impl ExpectedTail {
+    /// The first range to ask for in a file of `size` bytes.
+    pub fn len(self, size: u64) -> u64 {
+        self.0.min(MAX_EXPECTED_TAIL).min(size)
+    }
+}
+
+/// The first range of a file of `size` bytes: the expected tail where there is one, else a
+/// share of the file.
+pub fn first_tail(size: u64, expected: Option<ExpectedTail>) -> Range<u64> {
+    let len = expected.map_or_else(|| tail_len(size), |e| e.len(size));
+    size.saturating_sub(len)..size
+}
 
 /// The bytes of a remote file that have been fetched, by offset.
 #[derive(Debug, Clone, Default)]
@@ -61,7 +87,7 @@ impl SparseFile {
     /// The range to fetch first: the tail, where the end-of-central-directory record, the
     /// central directory and, in a wheel as every build backend writes one, RECORD are.
     pub fn tail(&self) -> Range<u64> {
-        self.size.saturating_sub(tail_len(self.size))..self.size
+        first_tail(self.size, None)
     }
 
     /// Records fetched bytes starting at `start` (anything past the end of the file is dropped).
@@ -108,16 +134,17 @@ impl SparseFile {
     /// directory. `None` when the record is not in the tail or uses zip64 markers (the zip
     /// crate then finds its way range by range).
     pub fn central_directory(&self) -> Option<Range<u64>> {
-        let tail_start = self.size.saturating_sub(MIN_FETCH.min(self.size));
-        let (start, bytes) = self.chunk_at(self.size.checked_sub(1)?)?;
-        if start > tail_start {
-            return None;
-        }
-        // The record is at least 22 bytes and sits at the end, before a comment of ≤ 64 KiB.
-        let pos = bytes
-            .windows(4)
-            .rposition(|w| w == [0x50, 0x4b, 0x05, 0x06])?;
-        let record = bytes.get(pos..pos + 22)?;
+        // Fetched chunks end at the file's end at the latest, so this one ends there.
+        let (_, bytes) = self.chunk_at(self.size.checked_sub(1)?)?;
+        // The record is 22 bytes, then a comment whose length it gives, at the very end. The
+        // last signature whose comment ends exactly at the file's end is the record, as a zip
+        // reader finds it; a short tail that holds none leaves the search to the zip crate.
+        let pos = (0..bytes.len().saturating_sub(21)).rev().find(|&pos| {
+            let comment = u16::from_le_bytes([bytes[pos + 20], bytes[pos + 21]]);
+            bytes[pos..pos + 4] == [0x50, 0x4b, 0x05, 0x06]
+                && pos + 22 + usize::from(comment) == bytes.len()
+        })?;
+        let record = &bytes[pos..pos + 22];
         let cd_size = u32::from_le_bytes(record[12..16].try_into().ok()?) as u64;
         let cd_offset = u32::from_le_bytes(record[16..20].try_into().ok()?) as u64;
         if cd_size == u64::from(u32::MAX) || cd_offset == u64::from(u32::MAX) {
@@ -571,6 +598,37 @@ mod tests {
                 }
                 Step::Failed(err) => panic!("{err}"),
             }
+        }
+    }
+
+    /// A tail far shorter than 64 KiB (an expected tail, as the installed RECORD sizes it)
+    /// still places the central directory, with or without a zip comment, while a comment that
+    /// only looks like the record's end is not taken for it.
+    #[test]
+    fn short_tail_places_the_directory() {
+        for comment in [&b""[..], b"built by hand", b"PK\x05\x06 fake"] {
+            let mut bytes = wheel(100_000);
+            let eocd = bytes.len() - 22;
+            assert_eq!(bytes[eocd..eocd + 4], [0x50, 0x4b, 0x05, 0x06]);
+            let expected = u32::from_le_bytes(bytes[eocd + 16..eocd + 20].try_into().unwrap())
+                as u64..(eocd as u64);
+            bytes.truncate(eocd + 20);
+            bytes.extend_from_slice(&(comment.len() as u16).to_le_bytes());
+            bytes.extend_from_slice(comment);
+            let size = bytes.len() as u64;
+            let mut sparse = SparseFile::new(size);
+            let tail = first_tail(size, Some(ExpectedTail(2048)));
+            assert_eq!(tail.end - tail.start, 2048);
+            sparse.insert(tail.start, bytes[tail.start as usize..].to_vec());
+            assert_eq!(
+                sparse.central_directory(),
+                Some(expected.clone()),
+                "{comment:?}"
+            );
+            // Too short to hold the record: no guess.
+            let mut sparse = SparseFile::new(size);
+            sparse.insert(size - 10, bytes[size as usize - 10..].to_vec());
+            assert_eq!(sparse.central_directory(), None);
         }
     }
 
