@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
+use icelock_dist::integrity::{self, FileProblem};
 use icelock_dist::known::KnownFiles;
-use icelock_dist::verify::{self, FileProblem};
 use icelock_dist::{DistFormat, InstalledDist, Inventory};
 use icelock_env::{EnvError, EnvRequest, Environment};
 use icelock_graph::{DependencyProblem, Graph};
@@ -41,6 +41,25 @@ impl Inspection {
         &self.inventory.dists
     }
 
+    /// Checks the installed files against RECORD. Files unchanged (by their stat) since they
+    /// last matched RECORD are not hashed again; without a cache, everything is.
+    pub fn integrity(&self, indexes: &icelock_index::Indexes) -> Vec<integrity::Integrity> {
+        let known_path = indexes.client().cache().map(|cache| {
+            let root = std::fs::canonicalize(&self.env.root).unwrap_or(self.env.root.clone());
+            cache.known_files_path(&root)
+        });
+        let known = known_path
+            .as_deref()
+            .map(KnownFiles::load)
+            .unwrap_or_default();
+        let (integrity, remembered) = integrity::check_all_with(self.dists(), &known);
+        drop(known);
+        if let (Some(path), Some(remembered)) = (&known_path, remembered) {
+            remembered.save(path);
+        }
+        integrity
+    }
+
     /// Attributes every distribution to the artifact it came from (network, unless offline).
     /// The installed files are checked against RECORD on other threads meanwhile: hashing and
     /// waiting for the network overlap instead of adding up.
@@ -49,13 +68,10 @@ impl Inspection {
         runtime: &tokio::runtime::Runtime,
         indexes: &icelock_index::Indexes,
         verify: icelock_attribute::Verify,
-    ) -> (Vec<icelock_attribute::Attributed>, Vec<verify::Integrity>) {
-        // Files unchanged (by their stat) since they last matched RECORD are not hashed again;
-        // without a cache, everything is.
-        let known_path = indexes.client().cache().map(|cache| {
-            let root = std::fs::canonicalize(&self.env.root).unwrap_or(self.env.root.clone());
-            cache.known_files_path(&root)
-        });
+    ) -> (
+        Vec<icelock_attribute::Attributed>,
+        Vec<integrity::Integrity>,
+    ) {
         let progress = progress_bar(self.dists().len() as u64);
         let on_done = progress.clone().map(|bar| {
             std::sync::Arc::new(move |name: &uv_normalize::PackageName| {
@@ -65,18 +81,7 @@ impl Inspection {
         });
         let options = icelock_attribute::Options { verify, on_done };
         let (gathered, integrity) = std::thread::scope(|scope| {
-            let checking = scope.spawn(|| {
-                let known = known_path
-                    .as_deref()
-                    .map(KnownFiles::load)
-                    .unwrap_or_default();
-                let (integrity, remembered) = verify::verify_all_with(self.dists(), &known);
-                drop(known);
-                if let (Some(path), Some(remembered)) = (&known_path, remembered) {
-                    remembered.save(path);
-                }
-                integrity
-            });
+            let checking = scope.spawn(|| self.integrity(indexes));
             let gathered = runtime.block_on(icelock_attribute::gather(
                 &self.env,
                 self.dists(),
@@ -103,7 +108,7 @@ impl Inspection {
 
     /// Everything `check` reports, in a stable order: by distribution, then by kind and path.
     pub fn check(&self) -> CheckReport {
-        let integrity = verify::verify_all(self.dists());
+        let integrity = integrity::check_all(self.dists());
         let mut problems = Vec::new();
         let mut files_checked = 0;
         let mut bytes_hashed = 0;

@@ -3,6 +3,7 @@
 //! Everything here is presentation: the facts come from `icelock-env` (which environment),
 //! `icelock-dist` (what is installed) and `icelock-graph` (what requires what).
 
+mod drift;
 mod inspect;
 mod model;
 mod render;
@@ -45,6 +46,42 @@ enum Command {
         format: CheckFormat,
         env: Option<PathBuf>,
     },
+    /// Verify that the environment is exactly what a lock says, down to the files: each
+    /// package `ok`, `missing`, `extra`, `version`, `artifact`, `modified` or `unverifiable`.
+    /// Exit 0 when every package is `ok`, 1 on any drift, 2 when the lock cannot be read.
+    Verify(Box<VerifyArgs>),
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// The lock: pylock.toml (any producer), requirements.txt with hashes, pyodide-lock.json,
+    /// uv.lock, poetry.lock or pdm.lock (the format from its name, else its contents).
+    #[arg(long, value_name = "FILE")]
+    lock: PathBuf,
+    /// The lock's format, where its name does not say.
+    #[arg(long, value_enum)]
+    lock_format: Option<LockFileFormat>,
+    /// Output: a table of what is not `ok` and a summary, or the whole report as JSON.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
+    /// Download every locked wheel whole and hash it, instead of reading its RECORD through a
+    /// range request.
+    #[arg(long)]
+    hash: bool,
+    #[command(flatten)]
+    index: IndexOptions,
+    /// The environment (see below).
+    env: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LockFileFormat {
+    Pylock,
+    Requirements,
+    Pyodide,
+    Uv,
+    Poetry,
+    Pdm,
 }
 
 #[derive(clap::Args)]
@@ -91,6 +128,15 @@ struct LockArgs {
     /// label, not the files: every entry says `metadata-only`).
     #[arg(long, value_enum, default_value_t = VerifyLevel::Record)]
     verify: VerifyLevel,
+    #[command(flatten)]
+    index: IndexOptions,
+    /// The environment (see below).
+    env: Option<PathBuf>,
+}
+
+/// Where artifacts are looked up and how: shared by `lock` and `verify`.
+#[derive(clap::Args, Clone)]
+struct IndexOptions {
     /// The primary index (default: as pip and uv are configured, else PyPI).
     #[arg(long, value_name = "URL")]
     index_url: Option<String>,
@@ -130,8 +176,6 @@ struct LockArgs {
     /// Log each request on stderr.
     #[arg(short, long)]
     verbose: bool,
-    /// The environment (see below).
-    env: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -197,6 +241,8 @@ enum AppError {
     Format(#[from] icelock_lock::FormatError),
     #[error("--download: {0}")]
     Download(String),
+    #[error("the lock cannot be read: {0}")]
+    Lock(#[from] icelock_lockfile::ReadError),
     #[error("cannot start the network runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -218,6 +264,7 @@ fn main() -> ExitCode {
         Command::List { format, env } => list(format, env),
         Command::Check { format, env } => check(format, env),
         Command::Lock(args) => lock(*args),
+        Command::Verify(args) => verify(*args),
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err}");
@@ -252,41 +299,7 @@ fn check(format: CheckFormat, env: Option<PathBuf>) -> Result<ExitCode, AppError
 
 fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
     let env = inspect::Inspection::locate(args.env.clone())?;
-    let index_args = icelock_index::IndexArgs {
-        index_url: args.index_url.clone(),
-        extra_index_urls: args.extra_index_url.clone(),
-        find_links: args.find_links.clone(),
-        no_index: args.no_index,
-        trusted_hosts: args.trusted_host.clone(),
-        cert: args.cert.clone(),
-    };
-    let var = |name: &str| std::env::var(name).ok();
-    let context = icelock_index::config::Context {
-        var: &var,
-        home: std::env::var_os("HOME").map(PathBuf::from),
-        cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
-        env_root: Some(env.root.clone()),
-    };
-    let config = icelock_index::IndexConfig::discover(&index_args, &context)?;
-    let options = icelock_index::ClientOptions {
-        offline: args.offline,
-        trusted_hosts: config.trusted_hosts.clone(),
-        cert: config.cert.clone(),
-        verbose: args.verbose,
-        connect_timeout: std::time::Duration::from_secs(args.timeout.clamp(1, 10)),
-        read_timeout: std::time::Duration::from_secs(args.timeout.max(1)),
-        timeout: std::time::Duration::from_secs(args.timeout.max(1) * 2),
-        pip_cache_dir: icelock_index::pip_cache::dir(&var),
-        refresh: args.refresh,
-        cache_dir: if args.no_cache {
-            None
-        } else {
-            args.cache_dir
-                .clone()
-                .or_else(|| icelock_index::cache::Cache::default_dir(&var))
-        },
-        ..icelock_index::ClientOptions::default()
-    };
+    let (config, options) = index_setup(&args.index, &env.root)?;
     let verify = match args.verify {
         VerifyLevel::Metadata => icelock_attribute::Verify::Metadata,
         VerifyLevel::Record => icelock_attribute::Verify::Record,
@@ -402,7 +415,7 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
             },
         )?;
         if let Some(dir) = &args.download {
-            runtime.block_on(download(&mut model, dir, output, args.offline))?;
+            runtime.block_on(download(&mut model, dir, output, args.index.offline))?;
         }
         match format {
             LockFormat::Pylock => icelock_lock::pylock::write(&model),
@@ -420,6 +433,100 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn verify(args: VerifyArgs) -> Result<ExitCode, AppError> {
+    let env = inspect::Inspection::locate(args.env.clone())?;
+    let kind = args.lock_format.map(|f| match f {
+        LockFileFormat::Pylock => icelock_lockfile::LockKind::Pylock,
+        LockFileFormat::Requirements => icelock_lockfile::LockKind::Requirements,
+        LockFileFormat::Pyodide => icelock_lockfile::LockKind::PyodideLock,
+        LockFileFormat::Uv => icelock_lockfile::LockKind::UvLock,
+        LockFileFormat::Poetry => icelock_lockfile::LockKind::PoetryLock,
+        LockFileFormat::Pdm => icelock_lockfile::LockKind::PdmLock,
+    });
+    let lock = icelock_lockfile::read(&args.lock, kind, &env.markers)?;
+    let (config, options) = index_setup(&args.index, &env.root)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(AppError::Runtime)?;
+    let indexes = icelock_index::Indexes::connect(config, options)?;
+    let inspection = inspect::Inspection::of(env);
+    let verify = if args.hash {
+        icelock_attribute::Verify::Hash
+    } else {
+        icelock_attribute::Verify::Record
+    };
+    // The files are hashed on another thread while the locked artifacts are read.
+    let report = std::thread::scope(|scope| {
+        let checking = scope.spawn(|| inspection.integrity(&indexes));
+        let integrity = checking
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        runtime.block_on(drift::judge(
+            &inspection,
+            &lock,
+            &integrity,
+            &indexes,
+            verify,
+        ))
+    });
+    let out = match args.format {
+        CheckFormat::Text => render::verify_text(&report),
+        CheckFormat::Json => render::verify_json(&report),
+    };
+    print!("{out}");
+    Ok(if report.drifted() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The index configuration and client options `index` asks for, for the environment at
+/// `env_root` (whose own pip.conf counts).
+fn index_setup(
+    index: &IndexOptions,
+    env_root: &std::path::Path,
+) -> Result<(icelock_index::IndexConfig, icelock_index::ClientOptions), AppError> {
+    let index_args = icelock_index::IndexArgs {
+        index_url: index.index_url.clone(),
+        extra_index_urls: index.extra_index_url.clone(),
+        find_links: index.find_links.clone(),
+        no_index: index.no_index,
+        trusted_hosts: index.trusted_host.clone(),
+        cert: index.cert.clone(),
+    };
+    let var = |name: &str| std::env::var(name).ok();
+    let context = icelock_index::config::Context {
+        var: &var,
+        home: std::env::var_os("HOME").map(PathBuf::from),
+        cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        env_root: Some(env_root.to_path_buf()),
+    };
+    let config = icelock_index::IndexConfig::discover(&index_args, &context)?;
+    let options = icelock_index::ClientOptions {
+        offline: index.offline,
+        trusted_hosts: config.trusted_hosts.clone(),
+        cert: config.cert.clone(),
+        verbose: index.verbose,
+        connect_timeout: std::time::Duration::from_secs(index.timeout.clamp(1, 10)),
+        read_timeout: std::time::Duration::from_secs(index.timeout.max(1)),
+        timeout: std::time::Duration::from_secs(index.timeout.max(1) * 2),
+        pip_cache_dir: icelock_index::pip_cache::dir(&var),
+        refresh: index.refresh,
+        cache_dir: if index.no_cache {
+            None
+        } else {
+            index
+                .cache_dir
+                .clone()
+                .or_else(|| icelock_index::cache::Cache::default_dir(&var))
+        },
+        ..icelock_index::ClientOptions::default()
+    };
+    Ok((config, options))
 }
 
 /// Copies every wheel of the model into `dir`, checking each against its proven sha256, and

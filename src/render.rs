@@ -371,3 +371,75 @@ pub fn lock_summary(
     }
     out
 }
+
+/// `verify`'s table: what is not `ok`, then a one-line summary.
+pub fn verify_text(report: &crate::drift::Report) -> String {
+    let mut out = String::new();
+    let drifted: Vec<&crate::drift::PackageReport> = report
+        .packages
+        .iter()
+        .filter(|p| p.status != crate::drift::Status::Ok)
+        .collect();
+    if !drifted.is_empty() {
+        let width = drifted
+            .iter()
+            .map(|p| p.name.len())
+            .max()
+            .unwrap_or(0)
+            .max(7);
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:<12}  {:<14}  {:<14}  why",
+            "package", "status", "installed", "locked"
+        );
+        for p in &drifted {
+            let installed = p
+                .installed
+                .as_ref()
+                .map(|i| i.version.as_str())
+                .unwrap_or("-");
+            let locked = p
+                .locked
+                .as_ref()
+                .and_then(|l| l.version.as_deref())
+                .unwrap_or("-");
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:<12}  {:<14}  {:<14}  {}",
+                p.name,
+                p.status.name(),
+                installed,
+                locked,
+                p.reason.as_deref().unwrap_or("")
+            );
+            let shown = p.files.iter().take(5);
+            for file in shown {
+                let _ = writeln!(out, "{:<width$}    {file}", "");
+            }
+            if p.files.len() > 5 {
+                let _ = writeln!(out, "{:<width$}    … and {} more", "", p.files.len() - 5);
+            }
+        }
+        out.push('\n');
+    }
+    let counts: Vec<String> = report
+        .summary
+        .iter()
+        .map(|(status, n)| format!("{n} {status}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "{}: {} against {} ({})",
+        if report.drifted() { "drift" } else { "ok" },
+        counts.join(", "),
+        report.lock.path.display(),
+        report.lock.format
+    );
+    out
+}
+
+pub fn verify_json(report: &crate::drift::Report) -> String {
+    let mut out = serde_json::to_string_pretty(report).expect("the report serializes");
+    out.push('\n');
+    out
+}

@@ -2,7 +2,7 @@
 //! that differ, and a way out that works (a command to run, a flag to pass).
 
 use icelock_dist::InstalledDist;
-use icelock_dist::verify::Integrity;
+use icelock_dist::integrity::Integrity;
 use icelock_index::ListedFile;
 
 use crate::Attributed;

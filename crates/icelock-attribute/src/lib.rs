@@ -24,13 +24,14 @@
 mod explain;
 mod index;
 mod installer;
+pub mod locked;
 mod metadata_only;
 mod proof;
 mod record_compare;
 mod runtime;
 
 use futures_util::future::join_all;
-use icelock_dist::verify::{FileProblem, Integrity};
+use icelock_dist::integrity::{FileProblem, Integrity};
 use icelock_dist::{InstalledDist, Source};
 use icelock_env::Environment;
 use icelock_index::{Indexes, ProjectFiles};

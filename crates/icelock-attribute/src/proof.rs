@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use icelock_dist::InstalledDist;
-use icelock_dist::verify::{FileProblem, Integrity};
+use icelock_dist::integrity::{FileProblem, Integrity};
 use icelock_index::cache::BoundFacts;
 use icelock_index::sparse_zip::MemberInfo;
 use icelock_index::{ExpectedTail, Indexes, Reading, WheelFile};
@@ -283,7 +283,7 @@ async fn zip_agrees(
                 "the wheel's RECORD lists {member}, which its zip does not hold: installing it would not give the installed file"
             ));
         };
-        let path = icelock_dist::verify::locate(dist, installed).map_err(|p| {
+        let path = icelock_dist::integrity::locate(dist, installed).map_err(|p| {
             format!(
                 "{installed} resolves outside the environment ({})",
                 p.display()
@@ -349,7 +349,7 @@ fn within_limits(members: &[String], listing: &BTreeMap<String, MemberInfo>) -> 
 
 /// An installed file by its RECORD path, read only inside the environment.
 fn read_installed(dist: &InstalledDist, record_path: &str) -> Result<Vec<u8>, String> {
-    let path = icelock_dist::verify::locate(dist, record_path)
+    let path = icelock_dist::integrity::locate(dist, record_path)
         .map_err(|p| format!("resolves outside the environment ({})", p.display()))?;
     icelock_env::safe_fs::read_inside(&path, &dist.prefix, CONTENT_MEMBER_MAX)
         .map_err(|e| e.to_string())

@@ -10,12 +10,12 @@
 
 pub mod entry_points;
 pub mod imports;
+pub mod integrity;
 pub mod known;
 pub mod metadata;
 pub mod record;
 mod scan;
 mod source;
-pub mod verify;
 pub mod wheel;
 
 use std::path::PathBuf;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use icelock_dist::InstalledDist;
-use icelock_dist::verify::locate;
+use icelock_dist::integrity::locate;
 use sha2::Digest;
 
 /// A rebuilt wheel.

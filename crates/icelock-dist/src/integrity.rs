@@ -1,4 +1,4 @@
-//! Do the installed files still match RECORD?
+//! Integrity: do the installed files still match RECORD?
 //!
 //! Every hashed RECORD row is resolved inside the distribution's prefix (a row that points out of
 //! it, directly, absolutely or through a symlink, is reported and never opened), then streamed
@@ -72,17 +72,17 @@ pub struct Integrity {
 
 /// Verifies every distribution's RECORD, hashing every file; the result is in the order of
 /// `dists`.
-pub fn verify_all(dists: &[InstalledDist]) -> Vec<Integrity> {
+pub fn check_all(dists: &[InstalledDist]) -> Vec<Integrity> {
     run(dists, None).0
 }
 
-/// Verifies every distribution's RECORD as [`verify_all`] does, except that a file `known` shows
+/// Verifies every distribution's RECORD as [`check_all`] does, except that a file `known` shows
 /// unchanged since it matched the same RECORD digest is taken as matching without being read.
 ///
 /// Also returns what to remember for the next run, `None` when that is `known` unchanged: every
 /// file that matched, except those changed too recently to be trusted later. Files no longer
 /// listed, or no longer matching, drop out.
-pub fn verify_all_with(
+pub fn check_all_with(
     dists: &[InstalledDist],
     known: &KnownFiles,
 ) -> (Vec<Integrity>, Option<KnownFiles>) {
@@ -92,10 +92,10 @@ pub fn verify_all_with(
     )
 }
 
-/// [`verify_all_with`] with the moment verification started given, so that tests can have files
+/// [`check_all_with`] with the moment verification started given, so that tests can have files
 /// written just now count as old; what to remember is always returned in full.
 #[cfg(test)]
-fn verify_all_started(
+fn check_all_started(
     dists: &[InstalledDist],
     known: &KnownFiles,
     started: SystemTime,
@@ -860,7 +860,7 @@ mod tests {
             std::os::unix::fs::symlink(base.site_dir.join("pkg"), venv.prefix.join("link"))
                 .unwrap();
             base.record.as_mut().unwrap()[0].path = "../venv/link/mod.py".into();
-            let integrity = verify_all(&[base, venv]);
+            let integrity = check_all(&[base, venv]);
             assert!(integrity[0].problems.is_empty(), "{:?}", integrity[0]);
             assert_eq!(integrity[0].files_ok, 1);
             assert_eq!(integrity[1].files_ok, 1);
@@ -914,7 +914,7 @@ mod tests {
                 .unwrap()
                 .push(entry("escape/w.py", b"w = 0\n"));
             let d = dist("d", &[("d/sub/x.py", "d.sub"), ("d/x.py", "d")]);
-            let integrity = verify_all(&[a, b, c, d]);
+            let integrity = check_all(&[a, b, c, d]);
             for (i, files) in [(0, 3), (1, 2), (3, 2)] {
                 assert!(integrity[i].problems.is_empty(), "{i}: {:?}", integrity[i]);
                 assert_eq!(integrity[i].files_ok, files, "{i}");
@@ -934,7 +934,7 @@ mod tests {
         fn an_unchanged_file_is_not_hashed_again() {
             let tmp = tempfile::tempdir().unwrap();
             let dists = [one_file_dist(tmp.path(), b"print('hello')\n")];
-            let (first, known) = verify_all_started(&dists, &KnownFiles::new(), later());
+            let (first, known) = check_all_started(&dists, &KnownFiles::new(), later());
             assert_eq!(first[0].files_ok, 1);
             assert_eq!(first[0].bytes_hashed, 15);
             assert_eq!(known.len(), 1);
@@ -943,14 +943,14 @@ mod tests {
             let file = tmp.path().join("known");
             known.save(&file);
             let loaded = KnownFiles::load(&file);
-            let (second, again) = verify_all_started(&dists, &loaded, later());
+            let (second, again) = check_all_started(&dists, &loaded, later());
             assert_eq!(second[0].files_ok, 1);
             assert_eq!(second[0].bytes_hashed, 0);
             assert!(second[0].problems.is_empty());
             assert_eq!(again, known);
 
             // `check` reads every file whatever is known.
-            assert_eq!(verify_all(&dists)[0].bytes_hashed, 15);
+            assert_eq!(check_all(&dists)[0].bytes_hashed, 15);
         }
 
         /// Files from `MMAP_THRESHOLD` up are hashed a mapped window at a time: every window,
@@ -961,7 +961,7 @@ mod tests {
             let len = (2 * MMAP_WINDOW + MMAP_WINDOW / 2 + 3) as usize;
             let content: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             let dists = [one_file_dist(tmp.path(), &content)];
-            let outcome = verify_all(&dists);
+            let outcome = check_all(&dists);
             assert!(outcome[0].problems.is_empty(), "{:?}", outcome[0].problems);
             assert_eq!(outcome[0].files_ok, 1);
             assert_eq!(outcome[0].bytes_hashed, len as u64);
@@ -970,7 +970,7 @@ mod tests {
             *changed.last_mut().unwrap() ^= 1;
             std::fs::write(dists[0].site_dir.join("pkg/mod.py"), &changed).unwrap();
             assert!(matches!(
-                verify_all(&dists)[0].problems[..],
+                check_all(&dists)[0].problems[..],
                 [FileProblem::Modified { .. }]
             ));
         }
@@ -985,7 +985,7 @@ mod tests {
                 let tmp = tempfile::tempdir().unwrap();
                 let content: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
                 let dists = [one_file_dist(tmp.path(), &content)];
-                let outcome = verify_all(&dists);
+                let outcome = check_all(&dists);
                 assert!(
                     outcome[0].problems.is_empty(),
                     "{len}: {:?}",
@@ -998,7 +998,7 @@ mod tests {
                     std::fs::write(dists[0].site_dir.join("pkg/mod.py"), &changed).unwrap();
                     assert!(
                         matches!(
-                            verify_all(&dists)[0].problems[..],
+                            check_all(&dists)[0].problems[..],
                             [FileProblem::Modified { .. }]
                         ),
                         "{len}"
@@ -1012,7 +1012,7 @@ mod tests {
             let tmp = tempfile::tempdir().unwrap();
             let dists = [one_file_dist(tmp.path(), b"x = 1\n")];
             // Its ctime is now, however old its mtime.
-            let (outcome, known) = verify_all_with(&dists, &KnownFiles::new());
+            let (outcome, known) = check_all_with(&dists, &KnownFiles::new());
             assert_eq!(outcome[0].files_ok, 1);
             assert!(known.is_none_or(|k| k.is_empty()));
         }
@@ -1021,12 +1021,12 @@ mod tests {
         fn a_same_size_change_is_found() {
             let tmp = tempfile::tempdir().unwrap();
             let dists = [one_file_dist(tmp.path(), b"x = 1\n")];
-            let (_, known) = verify_all_started(&dists, &KnownFiles::new(), later());
+            let (_, known) = check_all_started(&dists, &KnownFiles::new(), later());
             assert_eq!(known.len(), 1);
             let path = dists[0].site_dir.join("pkg/mod.py");
 
             std::fs::write(&path, b"x = 2\n").unwrap();
-            let (outcome, after) = verify_all_started(&dists, &known, later());
+            let (outcome, after) = check_all_started(&dists, &known, later());
             assert!(matches!(
                 outcome[0].problems[..],
                 [FileProblem::Modified { .. }]
@@ -1039,7 +1039,7 @@ mod tests {
         fn a_change_with_the_mtime_put_back_is_found() {
             let tmp = tempfile::tempdir().unwrap();
             let dists = [one_file_dist(tmp.path(), b"x = 1\n")];
-            let (_, known) = verify_all_started(&dists, &KnownFiles::new(), later());
+            let (_, known) = check_all_started(&dists, &KnownFiles::new(), later());
             let path = dists[0].site_dir.join("pkg/mod.py");
 
             // Past the file system's clock tick, so the change gets a later ctime, as every change
@@ -1047,7 +1047,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(50));
             std::fs::write(&path, b"x = 2\n").unwrap();
             make_old(&path);
-            let (outcome, _) = verify_all_started(&dists, &known, later());
+            let (outcome, _) = check_all_started(&dists, &known, later());
             assert!(matches!(
                 outcome[0].problems[..],
                 [FileProblem::Modified { .. }]
@@ -1063,11 +1063,11 @@ mod tests {
             let tmp = tempfile::tempdir().unwrap();
             let content = b"x = 1\n";
             let mut dists = [one_file_dist(tmp.path(), content)];
-            let (_, known) = verify_all_started(&dists, &KnownFiles::new(), later());
+            let (_, known) = check_all_started(&dists, &KnownFiles::new(), later());
             assert_eq!(known.len(), 1);
 
             record_hash(&mut dists[0]).digest[0] ^= 1;
-            let (outcome, after) = verify_all_started(&dists, &known, later());
+            let (outcome, after) = check_all_started(&dists, &known, later());
             assert!(matches!(
                 outcome[0].problems[..],
                 [FileProblem::Modified { .. }]
@@ -1078,7 +1078,7 @@ mod tests {
                 algorithm: "sha512".into(),
                 digest: sha2::Sha512::digest(content).as_slice().into(),
             };
-            let (outcome, after) = verify_all_started(&dists, &known, later());
+            let (outcome, after) = check_all_started(&dists, &known, later());
             assert_eq!(outcome[0].files_ok, 1);
             assert_eq!(outcome[0].bytes_hashed, content.len() as u64);
             assert_eq!(after.len(), 1);

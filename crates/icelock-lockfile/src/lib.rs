@@ -1,0 +1,396 @@
+//! What a lock file says should be installed, whoever wrote it.
+//!
+//! A lock is read into one list of [`LockedPackage`]s: a name, a version, the artifacts any of
+//! which may be installed for it, and whether this environment must have it. That last part is
+//! decided here, under the environment's markers, because each format says it differently:
+//!
+//! - PEP 751 `pylock.toml` (icelock, `pip lock`, `uv pip compile`, `uv export`): a package is
+//!   expected where its `marker` is true, with the lock's `default-groups` and no extras.
+//! - `requirements.txt` with `--hash`: a requirement is expected where its marker is true.
+//! - `pyodide-lock.json`: a repository of what may be loaded, so nothing in it is required;
+//!   what is installed must be the file it names.
+//! - `uv.lock`: a universal lock, so what is expected is what its root packages reach through
+//!   dependencies (and the `dev` group, which `uv sync` installs) whose markers are true here;
+//!   the rest is allowed.
+//! - `poetry.lock` and `pdm.lock`: each package's own markers (and, for poetry, the groups);
+//!   their files carry names and hashes, no URLs.
+//!
+//! Nothing here looks at an environment or the network: the verdicts are the caller's.
+
+mod pdm;
+mod poetry;
+mod pylock;
+mod pyodide;
+mod requirements;
+mod uv_lock;
+
+use std::path::{Path, PathBuf};
+
+use uv_normalize::PackageName;
+use uv_pep440::Version;
+use uv_pep508::MarkerEnvironment;
+
+/// The formats read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockKind {
+    Pylock,
+    Requirements,
+    PyodideLock,
+    UvLock,
+    PoetryLock,
+    PdmLock,
+}
+
+impl LockKind {
+    /// The format a file's name says.
+    pub fn from_name(path: &Path) -> Option<Self> {
+        let name = path.file_name()?.to_str()?;
+        Some(match name {
+            "uv.lock" => Self::UvLock,
+            "poetry.lock" => Self::PoetryLock,
+            "pdm.lock" => Self::PdmLock,
+            "pyodide-lock.json" => Self::PyodideLock,
+            _ if name == "pylock.toml"
+                || (name.starts_with("pylock.") && name.ends_with(".toml")) =>
+            {
+                Self::Pylock
+            }
+            _ if name.ends_with(".txt") || name.ends_with(".in") => Self::Requirements,
+            _ if name.ends_with(".json") => Self::PyodideLock,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pylock => "pylock.toml",
+            Self::Requirements => "requirements.txt",
+            Self::PyodideLock => "pyodide-lock.json",
+            Self::UvLock => "uv.lock",
+            Self::PoetryLock => "poetry.lock",
+            Self::PdmLock => "pdm.lock",
+        }
+    }
+}
+
+/// A lock, read.
+#[derive(Debug, Clone)]
+pub struct LockFile {
+    pub kind: LockKind,
+    pub path: PathBuf,
+    pub packages: Vec<LockedPackage>,
+}
+
+/// Whether the environment must have a package.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// Its markers are true here: not installed is drift.
+    Required,
+    /// It may be installed (a universal lock's package for another platform or an extra, a
+    /// repository's package): not installed is fine, installed must be what is locked.
+    Allowed,
+}
+
+/// One package of a lock.
+#[derive(Debug, Clone)]
+pub struct LockedPackage {
+    pub name: PackageName,
+    /// `None` where the lock names no version (a source tree in `pylock.toml`).
+    pub version: Option<Version>,
+    pub expected: Expected,
+    /// Any one of them may be what is installed.
+    pub artifacts: Vec<LockedArtifact>,
+    /// Where the entry starts in the file (1-based), for messages.
+    pub line: Option<usize>,
+}
+
+/// One artifact a lock allows for a package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedArtifact {
+    pub kind: ArtifactKind,
+    /// The file's name, where the lock gives it or its URL ends in it.
+    pub filename: Option<String>,
+    /// Absolute, or as written where it is relative to the lock's folder (see `path`).
+    pub url: Option<String>,
+    /// A local file or folder, resolved against the lock's folder.
+    pub path: Option<PathBuf>,
+    /// Lower-case hex, where the lock gives one.
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArtifactKind {
+    Wheel,
+    Sdist,
+    /// Another archive (`pylock.toml`'s `archive`), a wheel or an sdist by its name.
+    Archive,
+    Vcs {
+        commit: Option<String>,
+    },
+    Directory {
+        editable: bool,
+    },
+}
+
+impl LockedArtifact {
+    /// A file named by its URL or path, its kind taken from its name.
+    fn file(url: Option<String>, path: Option<PathBuf>, sha256: Option<String>) -> Self {
+        let filename = url
+            .as_deref()
+            .map(last_segment)
+            .or_else(|| {
+                path.as_ref()
+                    .and_then(|p| Some(p.file_name()?.to_str()?.to_string()))
+            })
+            .filter(|n| !n.is_empty());
+        let kind = match &filename {
+            Some(name) if name.ends_with(".whl") => ArtifactKind::Wheel,
+            Some(_) => ArtifactKind::Sdist,
+            None => ArtifactKind::Archive,
+        };
+        Self {
+            kind,
+            filename,
+            url,
+            path,
+            sha256,
+            size: None,
+        }
+    }
+}
+
+/// The lock could not be read: the file, the line where known, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct ReadError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// Reads the lock at `path` (its format from `kind`, else from its name, else from its first
+/// bytes) and decides, under `markers`, which of its packages this environment must have.
+pub fn read(
+    path: &Path,
+    kind: Option<LockKind>,
+    markers: &MarkerEnvironment,
+) -> Result<LockFile, ReadError> {
+    let error = |line: Option<usize>, message: String| ReadError {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| error(None, format!("cannot be read: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let line = line_of(
+            &String::from_utf8_lossy(e.as_bytes()),
+            e.utf8_error().valid_up_to(),
+        );
+        error(Some(line), "is not UTF-8".into())
+    })?;
+    let kind = kind
+        .or_else(|| LockKind::from_name(path))
+        .or_else(|| sniff(&text))
+        .ok_or_else(|| {
+            error(
+                None,
+                "not a lock format icelock reads (pylock.toml, requirements.txt, pyodide-lock.json, uv.lock, poetry.lock, pdm.lock); name it with --lock-format".into(),
+            )
+        })?;
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let context = Context { folder, markers };
+    let packages = match kind {
+        LockKind::Pylock => pylock::read(&text, &context),
+        LockKind::Requirements => requirements::read(&text, path, &context),
+        LockKind::PyodideLock => pyodide::read(&text, &context),
+        LockKind::UvLock => uv_lock::read(&text, &context),
+        LockKind::PoetryLock => poetry::read(&text, &context),
+        LockKind::PdmLock => pdm::read(&text, &context),
+    }
+    .map_err(|e| ReadError {
+        path: e.path.unwrap_or_else(|| path.to_path_buf()),
+        line: e.line,
+        message: e.message,
+    })?;
+    Ok(LockFile {
+        kind,
+        path: path.to_path_buf(),
+        packages,
+    })
+}
+
+/// What every format's reader is given.
+struct Context<'a> {
+    /// The lock's folder: relative paths and URLs are relative to it.
+    folder: &'a Path,
+    markers: &'a MarkerEnvironment,
+}
+
+/// A format reader's error; the file is the lock's unless it names another (an included
+/// requirements file).
+#[derive(Debug)]
+struct FormatError {
+    path: Option<PathBuf>,
+    line: Option<usize>,
+    message: String,
+}
+
+impl FormatError {
+    fn at(line: Option<usize>, message: impl Into<String>) -> Self {
+        Self {
+            path: None,
+            line,
+            message: message.into(),
+        }
+    }
+
+    /// A TOML document that does not parse, or does not have the shape its format says.
+    fn toml(text: &str, err: &toml::de::Error) -> Self {
+        let line = err.span().map(|span| line_of(text, span.start));
+        Self::at(line, err.message().to_string())
+    }
+}
+
+/// The 1-based line of byte `offset`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The format of an unnamed lock, from what it starts with.
+fn sniff(text: &str) -> Option<LockKind> {
+    let head = text.trim_start();
+    if head.starts_with('{') {
+        return Some(LockKind::PyodideLock);
+    }
+    for line in text.lines().take(50) {
+        let line = line.trim();
+        if line.starts_with("lock-version") {
+            return Some(LockKind::Pylock);
+        }
+        if line.starts_with("requires-python") || line.starts_with("revision") {
+            return Some(LockKind::UvLock);
+        }
+        if line.starts_with("[metadata]") {
+            return None;
+        }
+    }
+    Some(LockKind::Requirements)
+}
+
+fn last_segment(url: &str) -> String {
+    url.split(['#', '?'])
+        .next()
+        .unwrap_or_default()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// `sha256:<hex>` / `sha256=<hex>` → lower-case hex; other algorithms → `None`.
+fn sha256_of(hash: &str) -> Option<String> {
+    let (algorithm, hex) = hash.split_once([':', '='])?;
+    (algorithm.eq_ignore_ascii_case("sha256")
+        && hex.len() == 64
+        && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    .then(|| hex.to_ascii_lowercase())
+}
+
+fn parse_name(name: &str, line: Option<usize>) -> Result<PackageName, FormatError> {
+    name.parse::<PackageName>()
+        .map_err(|e| FormatError::at(line, format!("package name {name:?}: {e}")))
+}
+
+fn parse_version(version: &str, line: Option<usize>) -> Result<Version, FormatError> {
+    version
+        .parse::<Version>()
+        .map_err(|e| FormatError::at(line, format!("version {version:?}: {e}")))
+}
+
+fn parse_marker(marker: &str, line: Option<usize>) -> Result<uv_pep508::MarkerTree, FormatError> {
+    marker
+        .parse::<uv_pep508::MarkerTree>()
+        .map_err(|e| FormatError::at(line, format!("marker {marker:?}: {e}")))
+}
+
+/// A URL as a lock writes it: absolute, or a path relative to the lock's folder.
+fn resolve(context: &Context<'_>, url_or_path: &str) -> (Option<String>, Option<PathBuf>) {
+    match url::Url::parse(url_or_path) {
+        Ok(url) if url.scheme() == "file" => (Some(url.to_string()), url.to_file_path().ok()),
+        Ok(url) if url.scheme().len() > 1 => (Some(url.to_string()), None),
+        // A relative path, or a Windows drive letter.
+        _ => (None, Some(context.folder.join(url_or_path))),
+    }
+}
+
+/// A file as poetry and pdm lock it: a name (or a URL) and a hash.
+#[derive(Debug, serde::Deserialize)]
+struct NamedFile {
+    file: Option<String>,
+    url: Option<String>,
+    hash: Option<String>,
+}
+
+fn named_files(context: &Context<'_>, files: &[NamedFile]) -> Vec<LockedArtifact> {
+    files
+        .iter()
+        .map(|f| {
+            let (url, path) = f
+                .url
+                .as_deref()
+                .map(|u| resolve(context, u))
+                .unwrap_or((None, None));
+            let mut artifact =
+                LockedArtifact::file(url, path, f.hash.as_deref().and_then(sha256_of));
+            if let Some(name) = &f.file {
+                artifact.kind = if name.ends_with(".whl") {
+                    ArtifactKind::Wheel
+                } else {
+                    ArtifactKind::Sdist
+                };
+                artifact.filename = Some(name.clone());
+            }
+            artifact
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_say_the_format() {
+        for (name, kind) in [
+            ("uv.lock", LockKind::UvLock),
+            ("pylock.toml", LockKind::Pylock),
+            ("pylock.dev.toml", LockKind::Pylock),
+            ("requirements-dev.txt", LockKind::Requirements),
+            ("pyodide-lock.json", LockKind::PyodideLock),
+            ("poetry.lock", LockKind::PoetryLock),
+            ("pdm.lock", LockKind::PdmLock),
+        ] {
+            assert_eq!(LockKind::from_name(Path::new(name)), Some(kind), "{name}");
+        }
+        assert_eq!(LockKind::from_name(Path::new("Cargo.lock")), None);
+    }
+
+    #[test]
+    fn hashes_and_lines() {
+        let hex = "A".repeat(64);
+        assert_eq!(sha256_of(&format!("sha256:{hex}")), Some("a".repeat(64)));
+        assert_eq!(sha256_of(&format!("sha256={hex}")), Some("a".repeat(64)));
+        assert_eq!(sha256_of(&format!("md5:{hex}")), None);
+        assert_eq!(sha256_of("sha256:abc"), None);
+        assert_eq!(line_of("a\nb\nc", 0), 1);
+        assert_eq!(line_of("a\nb\nc", 4), 3);
+    }
+}

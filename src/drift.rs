@@ -1,0 +1,414 @@
+//! `icelock verify`: is the environment exactly what a lock says, down to the files?
+//!
+//! Each installed distribution is matched by name to the lock's entries and given one
+//! [`Status`]; a required entry nothing is installed for is `missing`. `ok` means what `lock`
+//! means by proven: the installed files equal RECORD, RECORD equals the locked artifact's own,
+//! and that artifact is the file of the locked sha256. The report is data; `render` formats it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use futures_util::future::join_all;
+use icelock_attribute::locked::{self, Candidate, LockedProof};
+use icelock_attribute::{FileDiff, Verify};
+use icelock_dist::integrity::Integrity;
+use icelock_dist::{InstalledDist, Source};
+use icelock_lockfile::{ArtifactKind, Expected, LockFile, LockedArtifact, LockedPackage};
+use serde::Serialize;
+
+use crate::inspect::Inspection;
+
+/// One package's standing against the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Proven to be the locked artifact (or, for a source tree, the locked tree).
+    Ok,
+    /// Locked for this environment, not installed.
+    Missing,
+    /// Installed, not in the lock.
+    Extra,
+    /// Another version is installed.
+    Version,
+    /// The locked version, but not a locked file: another wheel, or a build with the same
+    /// METADATA and other files.
+    Artifact,
+    /// Installed files no longer match the installed RECORD.
+    Modified,
+    /// Could not be checked; `reason` says why.
+    Unverifiable,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Missing => "missing",
+            Self::Extra => "extra",
+            Self::Version => "version",
+            Self::Artifact => "artifact",
+            Self::Modified => "modified",
+            Self::Unverifiable => "unverifiable",
+        }
+    }
+}
+
+/// What `verify --format json` prints: documented in the README, stable.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub lock: LockJson,
+    pub environment: PathBuf,
+    pub packages: Vec<PackageReport>,
+    /// Packages per status.
+    pub summary: BTreeMap<&'static str, usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LockJson {
+    pub path: PathBuf,
+    pub format: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PackageReport {
+    pub name: String,
+    /// The installed version, else the locked one.
+    pub version: Option<String>,
+    pub status: Status,
+    pub locked: Option<LockedJson>,
+    pub installed: Option<InstalledJson>,
+    /// The files that differ: installed files changed since install (`modified`), or where
+    /// the installed RECORD and the locked artifact's disagree (`artifact`).
+    pub files: Vec<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LockedJson {
+    pub version: Option<String>,
+    /// 1-based line of the entry in the lock.
+    pub line: Option<usize>,
+    pub artifacts: Vec<ArtifactJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ArtifactJson {
+    pub filename: Option<String>,
+    pub url: Option<String>,
+    pub sha256: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InstalledJson {
+    pub version: String,
+    pub location: PathBuf,
+    pub installer: Option<String>,
+    /// The locked artifact it was proven to be.
+    pub artifact: Option<ArtifactJson>,
+    /// What the proof binds: `wheel-record`, `wheel-hash`, or `source-tree` (the locked
+    /// folder is the installed one; no file is bound).
+    pub proof: Option<&'static str>,
+}
+
+impl Report {
+    pub fn drifted(&self) -> bool {
+        self.packages.iter().any(|p| p.status != Status::Ok)
+    }
+}
+
+/// Judges every installed distribution of `inspection` against `lock`.
+pub async fn judge(
+    inspection: &Inspection,
+    lock: &LockFile,
+    integrity: &[Integrity],
+    indexes: &icelock_index::Indexes,
+    verify: Verify,
+) -> Report {
+    let mut by_name: BTreeMap<&uv_normalize::PackageName, Vec<&LockedPackage>> = BTreeMap::new();
+    for package in &lock.packages {
+        by_name.entry(&package.name).or_default().push(package);
+    }
+    let dists = inspection.dists();
+    let judged = join_all(dists.iter().zip(integrity).map(|(dist, integrity)| {
+        let entries = by_name.get(&dist.name).cloned().unwrap_or_default();
+        judge_one(dist, integrity, entries, indexes, verify)
+    }))
+    .await;
+    let installed: BTreeSet<&uv_normalize::PackageName> = dists.iter().map(|d| &d.name).collect();
+    let mut packages = judged;
+    let mut missing_seen = BTreeSet::new();
+    for package in &lock.packages {
+        if package.expected == Expected::Required
+            && !installed.contains(&package.name)
+            && missing_seen.insert(&package.name)
+        {
+            packages.push(PackageReport {
+                name: package.name.to_string(),
+                version: package.version.as_ref().map(ToString::to_string),
+                status: Status::Missing,
+                locked: Some(locked_json(package)),
+                installed: None,
+                files: Vec::new(),
+                reason: Some("locked for this environment, not installed".into()),
+            });
+        }
+    }
+    packages.sort_by(|a, b| a.name.cmp(&b.name).then(a.status.cmp(&b.status)));
+    let mut summary = BTreeMap::new();
+    for package in &packages {
+        *summary.entry(package.status.name()).or_insert(0) += 1;
+    }
+    Report {
+        lock: LockJson {
+            path: lock.path.clone(),
+            format: lock.kind.name(),
+        },
+        environment: inspection.env.root.clone(),
+        packages,
+        summary,
+    }
+}
+
+async fn judge_one(
+    dist: &InstalledDist,
+    integrity: &Integrity,
+    entries: Vec<&LockedPackage>,
+    indexes: &icelock_index::Indexes,
+    verify: Verify,
+) -> PackageReport {
+    let mut report = PackageReport {
+        name: dist.name.to_string(),
+        version: Some(dist.version.to_string()),
+        status: Status::Ok,
+        locked: None,
+        installed: Some(InstalledJson {
+            version: dist.version.to_string(),
+            location: dist.location.clone(),
+            installer: dist.installer.clone(),
+            artifact: None,
+            proof: None,
+        }),
+        files: Vec::new(),
+        reason: None,
+    };
+    if entries.is_empty() {
+        report.status = Status::Extra;
+        report.reason = Some("installed, but the lock has no entry for it".into());
+        return report;
+    }
+    // The entry of the installed version; else the one this environment needs, to say which
+    // version was expected.
+    let entry = entries
+        .iter()
+        .find(|e| e.version.as_ref().is_none_or(|v| *v == dist.version))
+        .or_else(|| entries.iter().find(|e| e.expected == Expected::Required))
+        .unwrap_or(&entries[0]);
+    report.locked = Some(locked_json(entry));
+    if let Some(version) = &entry.version
+        && *version != dist.version
+    {
+        report.status = Status::Version;
+        report.reason = Some(format!(
+            "{} is installed, the lock has {version}",
+            dist.version
+        ));
+        return report;
+    }
+    if !integrity.problems.is_empty() {
+        report.status = Status::Modified;
+        report.files = integrity
+            .problems
+            .iter()
+            .map(|p| p.path().to_string())
+            .collect();
+        report.reason = Some(format!(
+            "{} installed file(s) no longer match the installed RECORD: {}",
+            integrity.problems.len(),
+            integrity.problems[0]
+        ));
+        return report;
+    }
+    if let Some(verdict) = source_tree(dist, &entry.artifacts) {
+        match verdict {
+            Ok(()) => {
+                if let Some(installed) = &mut report.installed {
+                    installed.proof = Some("source-tree");
+                }
+                report.reason = Some(
+                    "installed from the source tree the lock names: a folder, so no file is bound"
+                        .into(),
+                );
+            }
+            Err(reason) => {
+                report.status = Status::Artifact;
+                report.reason = Some(reason);
+            }
+        }
+        return report;
+    }
+    let candidates: Vec<Candidate> = entry.artifacts.iter().map(candidate).collect();
+    match locked::prove(dist, &candidates, indexes, verify).await {
+        LockedProof::Proven {
+            artifact, proof, ..
+        } => {
+            if let Some(installed) = &mut report.installed {
+                installed.proof = Some(proof.name());
+                installed.artifact = Some(ArtifactJson {
+                    filename: Some(artifact.filename),
+                    url: Some(artifact.url),
+                    sha256: Some(artifact.sha256),
+                });
+            }
+        }
+        LockedProof::Differs { diffs } => {
+            report.status = Status::Artifact;
+            let (filename, diff) = &diffs[0];
+            report.files = diff_files(diff);
+            report.reason = Some(format!(
+                "the installed files are not {filename}'s ({}): a build with the same name and version, not the locked file",
+                summarize(diff)
+            ));
+        }
+        LockedProof::OtherFiles { reason } => {
+            report.status = Status::Artifact;
+            report.reason = Some(reason);
+        }
+        LockedProof::SourceOnly { reason } => {
+            report.status = Status::Unverifiable;
+            report.reason = Some(reason);
+        }
+        LockedProof::Unverifiable { reasons } => {
+            report.status = Status::Unverifiable;
+            report.reason = Some(reasons.join("; "));
+        }
+    }
+    report
+}
+
+/// For a dist installed from a source tree (a folder, editable or not, or a VCS checkout):
+/// whether the lock names that same tree. `None` for a dist installed from an artifact.
+fn source_tree(dist: &InstalledDist, artifacts: &[LockedArtifact]) -> Option<Result<(), String>> {
+    let same_folder = |installed: &Option<PathBuf>| {
+        artifacts.iter().any(|a| {
+            matches!(a.kind, ArtifactKind::Directory { .. })
+                && a.path
+                    .as_deref()
+                    .zip(installed.as_deref())
+                    .is_some_and(|(l, i)| same_path(l, i))
+        })
+    };
+    match &dist.source {
+        Source::Editable { path, .. } | Source::Directory { path, .. } => {
+            Some(if same_folder(path) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "installed from the source tree {}, which the lock does not name",
+                    path.as_deref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                ))
+            })
+        }
+        Source::Vcs { url, commit_id, .. } => {
+            let same = artifacts.iter().any(|a| match &a.kind {
+                ArtifactKind::Vcs { commit } => commit.is_some() && commit == commit_id,
+                _ => false,
+            });
+            Some(if same {
+                Ok(())
+            } else {
+                Err(format!(
+                    "installed from {url} at {}, which the lock does not name",
+                    commit_id.as_deref().unwrap_or("an unrecorded commit")
+                ))
+            })
+        }
+        _ => {
+            // A lock that names a source tree for a dist installed from an artifact: the files
+            // are not the tree's.
+            if !artifacts.is_empty()
+                && artifacts.iter().all(|a| {
+                    matches!(
+                        a.kind,
+                        ArtifactKind::Directory { .. } | ArtifactKind::Vcs { .. }
+                    )
+                })
+            {
+                return Some(Err(
+                    "the lock names a source tree, but a wheel is installed".into(),
+                ));
+            }
+            None
+        }
+    }
+}
+
+fn same_path(a: &Path, b: &Path) -> bool {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    canonical(a) == canonical(b)
+}
+
+fn candidate(artifact: &LockedArtifact) -> Candidate {
+    Candidate {
+        filename: artifact.filename.clone(),
+        url: artifact.url.clone(),
+        path: artifact.path.clone(),
+        sha256: artifact.sha256.clone(),
+        size: artifact.size,
+    }
+}
+
+fn locked_json(package: &LockedPackage) -> LockedJson {
+    LockedJson {
+        version: package.version.as_ref().map(ToString::to_string),
+        line: package.line,
+        artifacts: package
+            .artifacts
+            .iter()
+            .map(|a| ArtifactJson {
+                filename: a.filename.clone(),
+                url: a
+                    .url
+                    .clone()
+                    .or_else(|| a.path.as_ref().map(|p| p.display().to_string())),
+                sha256: a.sha256.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn diff_files(diff: &FileDiff) -> Vec<String> {
+    diff.changed
+        .iter()
+        .chain(&diff.only_installed)
+        .chain(&diff.only_in_wheel)
+        .cloned()
+        .collect()
+}
+
+/// "2 differ, 1 only installed" and the first few names.
+fn summarize(diff: &FileDiff) -> String {
+    let mut parts = Vec::new();
+    for (list, what) in [
+        (&diff.changed, "differ"),
+        (&diff.only_installed, "only installed"),
+        (&diff.only_in_wheel, "only in the locked wheel"),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let shown: Vec<&str> = list.iter().take(3).map(String::as_str).collect();
+        let more = list.len().saturating_sub(shown.len());
+        parts.push(format!(
+            "{what}: {}{}",
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    parts.join("; ")
+}
