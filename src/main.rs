@@ -122,6 +122,10 @@ struct LockArgs {
     /// lock at those copies, relative to the lock file.
     #[arg(long, value_name = "DIR")]
     download: Option<PathBuf>,
+    /// Write nothing: exit 0 when the lock that would be written equals the file `-o` names,
+    /// else 1, with the entries that would change (for CI, as `uv lock --check`).
+    #[arg(long, requires = "output")]
+    check: bool,
     /// What a proof binds: `record` (the default), the artifact's own RECORD against the
     /// installed one, read through a range request; `hash`, the same with every artifact
     /// downloaded and hashed whole; `metadata`, the weak mode, only METADATA matched (proves the
@@ -424,6 +428,10 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
             LockFormat::Json => unreachable!("handled above"),
         }
     };
+    if args.check {
+        let path = output.expect("clap requires --output with --check");
+        return Ok(check_lock(path, &out, &inspection.env.markers));
+    }
     match output {
         None => print!("{out}"),
         Some(path) => write::atomically(path, out.as_bytes())?,
@@ -482,6 +490,46 @@ fn verify(args: VerifyArgs) -> Result<ExitCode, AppError> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `lock --check`: whether `fresh` (the lock as it would be written) is what `path` holds; the
+/// entries that would change are printed when not.
+fn check_lock(
+    path: &std::path::Path,
+    fresh: &str,
+    markers: &uv_pep508::MarkerEnvironment,
+) -> ExitCode {
+    let current = match std::fs::read_to_string(path) {
+        Ok(current) => current,
+        Err(err) => {
+            eprintln!(
+                "icelock: {} cannot be read ({err}): the lock would be new",
+                path.display()
+            );
+            return ExitCode::from(1);
+        }
+    };
+    if current == fresh {
+        eprintln!("icelock: {} is up to date", path.display());
+        return ExitCode::SUCCESS;
+    }
+    // The same format's reader over both, so the difference is said as entries.
+    let kind = icelock_lockfile::LockKind::from_name(path);
+    let read_fresh = icelock_lockfile::parse(fresh, path, kind, markers).ok();
+    let read_current = icelock_lockfile::read(path, kind, markers);
+    let changes = match (read_current, read_fresh) {
+        (Ok(current), Some(fresh)) => render::lock_changes(&current, &fresh),
+        (Err(err), _) => vec![format!("the current lock cannot be read: {err}")],
+        (_, None) => Vec::new(),
+    };
+    eprintln!("icelock: {} would change:", path.display());
+    if changes.is_empty() {
+        eprintln!("  no entry changes; the file differs in its layout or header");
+    }
+    for change in changes {
+        eprintln!("  {change}");
+    }
+    ExitCode::from(1)
 }
 
 /// The index configuration and client options `index` asks for, for the environment at

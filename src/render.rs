@@ -443,3 +443,70 @@ pub fn verify_json(report: &crate::drift::Report) -> String {
     out.push('\n');
     out
 }
+
+/// The entries of `fresh` that differ from `current`, one line each: `+ name version` (added),
+/// `- name version` (removed), `~ name old -> new` (another version or other files).
+pub fn lock_changes(
+    current: &icelock_lockfile::LockFile,
+    fresh: &icelock_lockfile::LockFile,
+) -> Vec<String> {
+    use std::collections::BTreeMap;
+    type Entry = (Option<String>, Vec<(Option<String>, Option<String>)>);
+    let entries = |lock: &icelock_lockfile::LockFile| -> BTreeMap<String, Entry> {
+        lock.packages
+            .iter()
+            .map(|p| {
+                let mut files: Vec<(Option<String>, Option<String>)> = p
+                    .artifacts
+                    .iter()
+                    .map(|a| (a.filename.clone(), a.sha256.clone()))
+                    .collect();
+                files.sort();
+                (
+                    p.name.to_string(),
+                    (p.version.as_ref().map(ToString::to_string), files),
+                )
+            })
+            .collect()
+    };
+    let (old, new) = (entries(current), entries(fresh));
+    let version = |v: &Option<String>| v.clone().unwrap_or_else(|| "(no version)".into());
+    let mut out = Vec::new();
+    for (name, (v, files)) in &new {
+        match old.get(name) {
+            None => out.push(format!("+ {name} {}", version(v))),
+            Some((ov, ofiles)) if ov != v => {
+                out.push(format!("~ {name} {} -> {}", version(ov), version(v)))
+            }
+            Some((_, ofiles)) if ofiles != files => out.push(format!(
+                "~ {name} {}: other files ({} -> {})",
+                version(v),
+                shown_files(ofiles),
+                shown_files(files)
+            )),
+            Some(_) => {}
+        }
+    }
+    for (name, (v, _)) in &old {
+        if !new.contains_key(name) {
+            out.push(format!("- {name} {}", version(v)));
+        }
+    }
+    out
+}
+
+fn shown_files(files: &[(Option<String>, Option<String>)]) -> String {
+    files
+        .iter()
+        .map(|(name, sha)| {
+            format!(
+                "{}{}",
+                name.as_deref().unwrap_or("?"),
+                sha.as_deref()
+                    .map(|s| format!(" {}", short_hash(s)))
+                    .unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -189,9 +189,26 @@ pub fn read(
         );
         error(Some(line), "is not UTF-8".into())
     })?;
+    parse(&text, path, kind, markers)
+}
+
+/// As [`read`], over `text` said to be the file at `path` (whose folder relative paths are
+/// relative to): a lock not yet written can be read too.
+pub fn parse(
+    text: &str,
+    path: &Path,
+    kind: Option<LockKind>,
+    markers: &MarkerEnvironment,
+) -> Result<LockFile, ReadError> {
+    let error = |line: Option<usize>, message: String| ReadError {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let kind = kind
         .or_else(|| LockKind::from_name(path))
-        .or_else(|| sniff(&text))
+        .or_else(|| sniff(text))
         .ok_or_else(|| {
             error(
                 None,
@@ -204,12 +221,12 @@ pub fn read(
         .unwrap_or(Path::new("."));
     let context = Context { folder, markers };
     let packages = match kind {
-        LockKind::Pylock => pylock::read(&text, &context),
-        LockKind::Requirements => requirements::read(&text, path, &context),
-        LockKind::PyodideLock => pyodide::read(&text, &context),
-        LockKind::UvLock => uv_lock::read(&text, &context),
-        LockKind::PoetryLock => poetry::read(&text, &context),
-        LockKind::PdmLock => pdm::read(&text, &context),
+        LockKind::Pylock => pylock::read(text, &context),
+        LockKind::Requirements => requirements::read(text, path, &context),
+        LockKind::PyodideLock => pyodide::read(text, &context),
+        LockKind::UvLock => uv_lock::read(text, &context),
+        LockKind::PoetryLock => poetry::read(text, &context),
+        LockKind::PdmLock => pdm::read(text, &context),
     }
     .map_err(|e| ReadError {
         path: e.path.unwrap_or_else(|| path.to_path_buf()),
