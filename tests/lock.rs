@@ -1479,63 +1479,6 @@ fn walk_files(dir: &Path) -> Vec<PathBuf> {
 // ---------------------------------------------------------------------------------------------
 // 7b. Forged wheels: same file name, same METADATA, other files
 
-/// Rebuilds `wheel` into `dir` under the same file name, METADATA byte for byte, and a RECORD
-/// that is right for the new contents (as a build from a changed checkout would be): `mode` is
-/// `change:PATH` (bytes appended to that member), `add:PATH` (a new module) or `remove:PATH`.
-fn forge(wheel: &Path, dir: &Path, mode: &str) -> PathBuf {
-    fs::create_dir_all(dir).unwrap();
-    let out = tools().python_eval(
-        r#"
-import base64, hashlib, os, sys, zipfile
-src, outdir, mode = sys.argv[1], sys.argv[2], sys.argv[3]
-how, target = mode.split(":", 1)
-dst = os.path.join(outdir, os.path.basename(src))
-def digest(data):
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-with zipfile.ZipFile(src) as zin:
-    items = [[i, zin.read(i.filename)] for i in zin.infolist()]
-record = next(i.filename for i, _ in items
-              if i.filename.endswith(".dist-info/RECORD") and i.filename.count("/") == 1)
-items = [it for it in items if it[0].filename != record]
-names = [i.filename for i, _ in items]
-if how == "change":
-    assert target in names, (target, names)
-    for it in items:
-        if it[0].filename == target:
-            it[1] = it[1] + b"\nFORGED = True\n"
-elif how == "add":
-    assert target not in names
-    items.insert(0, [zipfile.ZipInfo(target, date_time=(2020, 2, 2, 0, 0, 0)), b"FORGED = True\n"])
-elif how == "remove":
-    assert target in names, (target, names)
-    items = [it for it in items if it[0].filename != target]
-rows = ["%s,%s,%d" % (i.filename, digest(d), len(d)) for i, d in items] + [record + ",,"]
-with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED) as zout:
-    for info, data in items:
-        zout.writestr(info, data)
-    zout.writestr(zipfile.ZipInfo(record, date_time=(2020, 2, 2, 0, 0, 0)), "\n".join(rows) + "\n")
-print(dst)
-"#,
-        &[wheel.as_os_str(), dir.as_os_str(), OsStr::new(mode)],
-    );
-    let forged = PathBuf::from(out.trim());
-    assert_eq!(forged.file_name(), wheel.file_name());
-    forged
-}
-
-/// METADATA of a wheel, as bytes.
-fn wheel_metadata(wheel: &Path) -> String {
-    tools().python_eval(
-        r#"
-import sys, zipfile
-with zipfile.ZipFile(sys.argv[1]) as z:
-    name = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA") and n.count("/") == 1)
-    sys.stdout.write(z.read(name).hex())
-"#,
-        &[wheel.as_os_str()],
-    )
-}
-
 /// The forgeries, by project: what is done to its wheel, and the installed path the refusal
 /// must name.
 const FORGERIES: &[(&str, &str, &str, &str)] = &[

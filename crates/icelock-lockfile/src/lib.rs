@@ -411,3 +411,338 @@ mod tests {
         assert_eq!(line_of("a\nb\nc", 4), 3);
     }
 }
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+    use uv_pep508::MarkerEnvironmentBuilder;
+
+    fn linux_311() -> MarkerEnvironment {
+        MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
+            implementation_name: "cpython",
+            implementation_version: "3.11.7",
+            os_name: "posix",
+            platform_machine: "x86_64",
+            platform_python_implementation: "CPython",
+            platform_release: "6.1",
+            platform_system: "Linux",
+            platform_version: "#1",
+            python_full_version: "3.11.7",
+            python_version: "3.11",
+            sys_platform: "linux",
+        })
+        .unwrap()
+    }
+
+    fn expected(kind: LockKind, text: &str) -> BTreeMap<String, (Option<String>, Expected)> {
+        let lock = parse(text, Path::new("/project/lock"), Some(kind), &linux_311()).unwrap();
+        lock.packages
+            .iter()
+            .map(|p| {
+                (
+                    p.name.to_string(),
+                    (p.version.as_ref().map(ToString::to_string), p.expected),
+                )
+            })
+            .collect()
+    }
+
+    use Expected::{Allowed, Required};
+    use std::collections::BTreeMap;
+
+    fn v(s: &str) -> Option<String> {
+        Some(s.to_string())
+    }
+
+    #[test]
+    fn pylock_markers_and_groups() {
+        let text = r#"
+lock-version = "1.0"
+default-groups = ["dev"]
+
+[[packages]]
+name = "a"
+version = "1"
+wheels = [{ url = "https://h/a-1-py3-none-any.whl", hashes = { sha256 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" } }]
+
+[[packages]]
+name = "win"
+version = "1"
+marker = "sys_platform == 'win32'"
+wheels = [{ url = "https://h/win-1-py3-none-any.whl" }]
+
+[[packages]]
+name = "devtool"
+version = "2"
+marker = "'dev' in dependency_groups"
+wheels = [{ url = "https://h/devtool-2-py3-none-any.whl" }]
+
+[[packages]]
+name = "docs"
+version = "2"
+marker = "'docs' in dependency_groups"
+wheels = [{ url = "https://h/docs-2-py3-none-any.whl" }]
+
+[[packages]]
+name = "local"
+directory = { path = "src/local", editable = true }
+"#;
+        let got = expected(LockKind::Pylock, text);
+        assert_eq!(
+            got,
+            BTreeMap::from([
+                ("a".into(), (v("1"), Required)),
+                ("devtool".into(), (v("2"), Required)),
+                ("local".into(), (None, Required)),
+            ])
+        );
+        let lock = parse(text, Path::new("/project/pylock.toml"), None, &linux_311()).unwrap();
+        let a = &lock.packages[0].artifacts[0];
+        assert_eq!(a.kind, ArtifactKind::Wheel);
+        assert_eq!(a.filename.as_deref(), Some("a-1-py3-none-any.whl"));
+        assert_eq!(a.sha256.as_deref(), Some(&"a".repeat(64)[..]));
+        let local = &lock.packages[2].artifacts[0];
+        assert_eq!(local.kind, ArtifactKind::Directory { editable: true });
+        assert_eq!(local.path.as_deref(), Some(Path::new("/project/src/local")));
+    }
+
+    #[test]
+    fn requirements_markers_hashes_and_includes() {
+        let dir = std::env::temp_dir().join(format!("icelock-req-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let hash = "b".repeat(64);
+        std::fs::write(
+            dir.join("base.txt"),
+            format!("idna==3.7 --hash=sha256:{hash}\n"),
+        )
+        .unwrap();
+        let text = format!(
+            "--index-url https://example/simple\n-r base.txt\n\
+             six==1.16 ; python_version < '3' \\\n    --hash=sha256:{hash}\n\
+             attrs==24.1 ; python_version >= '3.8' \\\n    --hash=sha256:{hash} \\\n    --hash=sha256:{}\n",
+            "c".repeat(64)
+        );
+        let path = dir.join("requirements.txt");
+        std::fs::write(&path, &text).unwrap();
+        let lock = read(&path, None, &linux_311()).unwrap();
+        let names: Vec<(String, Option<String>, usize, Option<usize>)> = lock
+            .packages
+            .iter()
+            .map(|p| {
+                (
+                    p.name.to_string(),
+                    p.version.as_ref().map(ToString::to_string),
+                    p.artifacts.len(),
+                    p.line,
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("idna".into(), v("3.7"), 1, Some(1)),
+                ("attrs".into(), v("24.1"), 2, Some(5)),
+            ]
+        );
+        // A broken included file is named, with its own line.
+        std::fs::write(
+            dir.join("base.txt"),
+            "ok==1 --hash=sha256:".to_string() + &hash + "\nbad>=\n",
+        )
+        .unwrap();
+        let err = read(&path, None, &linux_311()).unwrap_err();
+        assert_eq!(err.path, dir.join("base.txt"));
+        assert_eq!(err.line, Some(2));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn uv_lock_expects_what_the_roots_reach_here() {
+        let text = r#"
+version = 1
+revision = 3
+requires-python = ">=3.11"
+resolution-markers = ["sys_platform == 'linux'", "sys_platform != 'linux'"]
+
+[[package]]
+name = "proj"
+version = "0.1"
+source = { editable = "." }
+dependencies = [
+    { name = "a" },
+    { name = "winonly", marker = "sys_platform == 'win32'" },
+    { name = "b", extra = ["fast"] },
+    { name = "forked", version = "2.0", marker = "sys_platform == 'linux'" },
+    { name = "forked", version = "1.0", marker = "sys_platform != 'linux'" },
+]
+
+[package.optional-dependencies]
+docs = [{ name = "sphinxish" }]
+
+[package.dev-dependencies]
+dev = [{ name = "pytestish" }]
+lint = [{ name = "linter" }]
+
+[[package]]
+name = "a"
+version = "1"
+source = { registry = "https://h/simple" }
+wheels = [{ url = "https://h/a-1-py3-none-any.whl", hash = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", size = 10 }]
+
+[[package]]
+name = "b"
+version = "1"
+source = { registry = "https://h/simple" }
+wheels = [{ url = "https://h/b-1-py3-none-any.whl" }]
+
+[package.optional-dependencies]
+fast = [{ name = "speedup" }]
+slow = [{ name = "slowdown" }]
+
+[[package]]
+name = "speedup"
+version = "1"
+source = { registry = "https://h/simple" }
+wheels = [{ url = "https://h/speedup-1-py3-none-any.whl" }]
+
+[[package]]
+name = "slowdown"
+version = "1"
+source = { registry = "https://h/simple" }
+wheels = [{ url = "https://h/slowdown-1-py3-none-any.whl" }]
+
+[[package]]
+name = "winonly"
+version = "1"
+source = { registry = "https://h/simple" }
+wheels = [{ url = "https://h/winonly-1-py3-none-any.whl" }]
+
+[[package]]
+name = "forked"
+version = "1.0"
+source = { registry = "https://h/simple" }
+resolution-markers = ["sys_platform != 'linux'"]
+wheels = [{ url = "https://h/forked-1.0-py3-none-any.whl" }]
+
+[[package]]
+name = "forked"
+version = "2.0"
+source = { registry = "https://h/simple" }
+resolution-markers = ["sys_platform == 'linux'"]
+wheels = [{ url = "https://h/forked-2.0-py3-none-any.whl" }]
+
+[[package]]
+name = "sphinxish"
+version = "1"
+source = { registry = "https://h/simple" }
+wheels = [{ url = "https://h/sphinxish-1-py3-none-any.whl" }]
+
+[[package]]
+name = "pytestish"
+version = "1"
+source = { registry = "https://h/simple" }
+wheels = [{ url = "https://h/pytestish-1-py3-none-any.whl" }]
+
+[[package]]
+name = "linter"
+version = "1"
+source = { registry = "https://h/simple" }
+wheels = [{ url = "https://h/linter-1-py3-none-any.whl" }]
+"#;
+        let lock = parse(text, Path::new("/p/uv.lock"), None, &linux_311()).unwrap();
+        let got: BTreeMap<(String, Option<String>), Expected> = lock
+            .packages
+            .iter()
+            .map(|p| {
+                (
+                    (
+                        p.name.to_string(),
+                        p.version.as_ref().map(ToString::to_string),
+                    ),
+                    p.expected,
+                )
+            })
+            .collect();
+        let want = |name: &str, version: &str, e| ((name.to_string(), v(version)), e);
+        assert_eq!(
+            got,
+            BTreeMap::from([
+                want("proj", "0.1", Required),
+                want("a", "1", Required),
+                want("b", "1", Required),
+                want("speedup", "1", Required),
+                want("slowdown", "1", Allowed),
+                want("winonly", "1", Allowed),
+                want("forked", "2.0", Required),
+                want("forked", "1.0", Allowed),
+                want("sphinxish", "1", Allowed),
+                want("pytestish", "1", Required),
+                want("linter", "1", Allowed),
+            ])
+        );
+        let a = lock
+            .packages
+            .iter()
+            .find(|p| p.name.as_ref() == "a")
+            .unwrap();
+        assert_eq!(a.artifacts[0].size, Some(10));
+        assert_eq!(a.artifacts[0].sha256.as_deref(), Some(&"a".repeat(64)[..]));
+    }
+
+    #[test]
+    fn poetry_and_pdm_markers() {
+        let poetry = r#"
+[[package]]
+name = "a"
+version = "1"
+optional = false
+groups = ["main"]
+files = [{file = "a-1-py3-none-any.whl", hash = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}]
+
+[[package]]
+name = "win"
+version = "1"
+optional = false
+markers = "sys_platform == \"win32\""
+files = []
+
+[[package]]
+name = "extra-only"
+version = "1"
+optional = true
+markers = {main = "python_version >= \"3.8\""}
+files = []
+
+[metadata]
+lock-version = "2.1"
+"#;
+        assert_eq!(
+            expected(LockKind::PoetryLock, poetry),
+            BTreeMap::from([
+                ("a".into(), (v("1"), Required)),
+                ("extra-only".into(), (v("1"), Allowed)),
+            ])
+        );
+        let pdm = r#"
+[metadata]
+groups = ["default"]
+lock_version = "4.5.0"
+
+[[package]]
+name = "a"
+version = "1"
+groups = ["default"]
+files = [{file = "a-1-py3-none-any.whl", hash = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}]
+
+[[package]]
+name = "old"
+version = "1"
+marker = "python_version < \"3.8\""
+files = []
+"#;
+        assert_eq!(
+            expected(LockKind::PdmLock, pdm),
+            BTreeMap::from([("a".into(), (v("1"), Required))])
+        );
+    }
+}
