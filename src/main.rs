@@ -454,7 +454,22 @@ fn verify(args: VerifyArgs) -> Result<ExitCode, AppError> {
         LockFileFormat::Pdm => icelock_lockfile::LockKind::PdmLock,
     });
     let lock = icelock_lockfile::read(&args.lock, kind, &env.markers)?;
-    let (config, options) = index_setup(&args.index, &env.root)?;
+    // Files a lock names without a URL are looked for where it says, beside the indexes
+    // configured (as pip reads a requirements file's own --index-url lines).
+    let mut index = args.index.clone();
+    if !index.no_index {
+        for url in &lock.sources.indexes {
+            if index.index_url.as_ref() != Some(url) && !index.extra_index_url.contains(url) {
+                index.extra_index_url.push(url.clone());
+            }
+        }
+    }
+    for location in &lock.sources.find_links {
+        if !index.find_links.contains(location) {
+            index.find_links.push(location.clone());
+        }
+    }
+    let (config, options) = index_setup(&index, &env.root)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -381,31 +381,31 @@ pub fn verify_text(report: &crate::drift::Report) -> String {
         .filter(|p| p.status != crate::drift::Status::Ok)
         .collect();
     if !drifted.is_empty() {
-        let width = drifted
-            .iter()
-            .map(|p| p.name.len())
-            .max()
-            .unwrap_or(0)
-            .max(7);
-        let _ = writeln!(
-            out,
-            "{:<width$}  {:<12}  {:<14}  {:<14}  why",
-            "package", "status", "installed", "locked"
-        );
-        for p in &drifted {
-            let installed = p
-                .installed
-                .as_ref()
-                .map(|i| i.version.as_str())
-                .unwrap_or("-");
+        let versions = |p: &crate::drift::PackageReport| {
+            let installed = p.installed.as_ref().map_or("-", |i| i.version.as_str());
             let locked = p
                 .locked
                 .as_ref()
                 .and_then(|l| l.version.as_deref())
                 .unwrap_or("-");
+            (installed.to_string(), locked.to_string())
+        };
+        let widest = |f: &dyn Fn(&crate::drift::PackageReport) -> usize, least: usize| {
+            drifted.iter().map(|p| f(p)).max().unwrap_or(0).max(least)
+        };
+        let width = widest(&|p| p.name.len(), 7);
+        let iw = widest(&|p| versions(p).0.len(), 9);
+        let lw = widest(&|p| versions(p).1.len(), 6);
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:<12}  {:<iw$}  {:<lw$}  why",
+            "package", "status", "installed", "locked"
+        );
+        for p in &drifted {
+            let (installed, locked) = versions(p);
             let _ = writeln!(
                 out,
-                "{:<width$}  {:<12}  {:<14}  {:<14}  {}",
+                "{:<width$}  {:<12}  {:<iw$}  {:<lw$}  {}",
                 p.name,
                 p.status.name(),
                 installed,

@@ -523,3 +523,77 @@ fn lock_check_names_the_changes() {
     assert_eq!(fs::read(&lock).unwrap(), written, "--check writes nothing");
     assert!(stdout_str(&out).is_empty());
 }
+
+/// poetry.lock, pdm.lock and requirements.txt name files without URLs: verify looks for them
+/// where the lock (poetry's `[package.source]`, pdm's project sources, a requirements file's
+/// `--index-url` line) says, though the index configured here has none of them.
+#[test]
+fn files_named_without_urls_are_found_where_the_lock_says() {
+    let wheels = wheelhouse();
+    let server = IndexServer::start(&wheels.dir, &[] as &[&str]);
+    let index = server.simple_url();
+    let empty = tempdir();
+    let elsewhere = IndexServer::start(empty.path(), &[] as &[&str]);
+    let tmp = tempdir();
+    let t = tools();
+    let proj = project(tmp.path(), &index);
+    run_ok(producer(&t.poetry, tmp.path(), &proj).args(["lock", "--no-interaction"]));
+    run_ok(producer(&t.pdm, tmp.path(), &proj).args(["lock", "--quiet"]));
+    let requirements = proj.join("requirements.txt");
+    run_ok(
+        producer(&t.uv, tmp.path(), &proj)
+            .args([
+                "export",
+                "--quiet",
+                "--index-url",
+                &index,
+                "--emit-index-url",
+                "--format",
+                "requirements-txt",
+                "-o",
+            ])
+            .arg(&requirements),
+    );
+    let venv = Venv::create(&tmp.path().join("venv"), Installer::Uv);
+    venv.install(DEPS);
+    for lock in [
+        proj.join("poetry.lock"),
+        proj.join("pdm.lock"),
+        requirements,
+    ] {
+        let home = tempdir();
+        let mut cmd = hermetic_icelock_command(
+            home.path(),
+            &[
+                "verify".as_ref(),
+                "--lock".as_ref(),
+                lock.as_os_str(),
+                "--format".as_ref(),
+                "json".as_ref(),
+                venv.root.as_os_str(),
+            ],
+        );
+        cmd.env("PIP_INDEX_URL", elsewhere.simple_url());
+        let out = run_icelock(&mut cmd);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}\n{}",
+            lock.display(),
+            show(&out)
+        );
+        let report = json_stdout(&out);
+        assert!(
+            statuses(&report).values().all(|s| s == "ok"),
+            "{}: {report:#}",
+            lock.display()
+        );
+        assert!(
+            elsewhere.log().iter().any(|r| r["path"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("/simple/"))),
+            "the configured index was searched too"
+        );
+        elsewhere.clear_log();
+    }
+}

@@ -22,7 +22,10 @@ mod poetry;
 mod pylock;
 mod pyodide;
 mod requirements;
+mod sources;
 mod uv_lock;
+
+pub use sources::Sources;
 
 use std::path::{Path, PathBuf};
 
@@ -79,6 +82,9 @@ pub struct LockFile {
     pub kind: LockKind,
     pub path: PathBuf,
     pub packages: Vec<LockedPackage>,
+    /// Where files named without a URL are to be looked for, as far as the lock (or, for
+    /// pdm, its project) says.
+    pub sources: Sources,
 }
 
 /// Whether the environment must have a package.
@@ -237,6 +243,7 @@ pub fn parse(
         kind,
         path: path.to_path_buf(),
         packages,
+        sources: sources::of(kind, text, path),
     })
 }
 
