@@ -614,3 +614,51 @@ fn download_with_relative_paths_is_relative_to_the_lock() {
         lock["packages"].as_object().unwrap().len()
     );
 }
+
+/// The environment verifies against its own pyodide-lock.json: every installed dist is `ok`,
+/// proven to be the wheel the lock names (the copies `--download` made, by relative path), and
+/// the runtime's packages that are not installed are not `missing`: such a lock is a
+/// repository of what may be loaded.
+#[test]
+fn verifies_against_its_own_pyodide_lock() {
+    let locked = locked();
+    let home = tempdir();
+    let mut cmd = hermetic_icelock_command(
+        home.path(),
+        &[
+            OsStr::new("verify"),
+            OsStr::new("--lock"),
+            locked.path.as_os_str(),
+            OsStr::new("--format"),
+            OsStr::new("json"),
+            OsStr::new("--no-index"),
+            pyodide_env().venv.as_os_str(),
+        ],
+    );
+    let out = run_icelock(&mut cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let report = json_stdout(&out);
+    let packages = report["packages"].as_array().unwrap();
+    let names: BTreeSet<String> = packages
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, all_names(), "{report:#}");
+    for p in packages {
+        assert_eq!(p["status"], "ok", "{p:#}");
+        let artifact = &p["installed"]["artifact"];
+        let file = locked
+            .dir
+            .join("wheels")
+            .join(artifact["filename"].as_str().unwrap());
+        assert_eq!(
+            artifact["sha256"].as_str(),
+            Some(sha256_hex(&file).as_str()),
+            "{p:#}"
+        );
+    }
+    assert!(
+        runtime_lock()["packages"].as_object().unwrap().len() > names.len(),
+        "the runtime lock holds packages that are not installed"
+    );
+}
