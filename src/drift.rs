@@ -196,13 +196,19 @@ async fn judge_one(
         report.reason = Some("installed, but the lock has no entry for it".into());
         return report;
     }
-    // The entry of the installed version; else the one this environment needs, to say which
-    // version was expected.
-    let entry = entries
+    // Where the lock requires the package here, the installed one must be a required entry
+    // (a universal lock's entry for another platform does not excuse it); the entry of the
+    // installed version, else the one expected, to say which version that is.
+    let required: Vec<&LockedPackage> = entries
+        .iter()
+        .copied()
+        .filter(|e| e.expected == Expected::Required)
+        .collect();
+    let pool = if required.is_empty() { &entries } else { &required };
+    let entry = pool
         .iter()
         .find(|e| e.version.as_ref().is_none_or(|v| *v == dist.version))
-        .or_else(|| entries.iter().find(|e| e.expected == Expected::Required))
-        .unwrap_or(&entries[0]);
+        .unwrap_or(&pool[0]);
     report.locked = Some(locked_json(entry));
     if let Some(version) = &entry.version
         && *version != dist.version
