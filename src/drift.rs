@@ -204,7 +204,11 @@ async fn judge_one(
         .copied()
         .filter(|e| e.expected == Expected::Required)
         .collect();
-    let pool = if required.is_empty() { &entries } else { &required };
+    let pool = if required.is_empty() {
+        &entries
+    } else {
+        &required
+    };
     let entry = pool
         .iter()
         .find(|e| e.version.as_ref().is_none_or(|v| *v == dist.version))

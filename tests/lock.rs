@@ -1902,6 +1902,62 @@ fn prefix_root_and_user_installs_prove() {
     assert_layout_proves(&user, "pip --user, the user base");
 }
 
+/// Debian's own Python and pip install into `/usr/local/lib/python3.X/dist-packages`, scripts
+/// in `/usr/local/bin` (its `posix_local` scheme); under `--root DIR` that is the same layout
+/// below DIR. Both the dist-packages folder and the `usr/local` prefix prove. On a machine
+/// without a Debian Python (no `dist-packages` on its `sys.path`, or no pip) there is nothing
+/// to test, and the test says so.
+#[test]
+fn debian_local_dist_packages_prove() {
+    let python = Path::new("/usr/bin/python3");
+    let probe = python.is_file().then(|| {
+        clean_command(python)
+            .args([
+                "-c",
+                "import sys, pip; print(any(p.endswith('/dist-packages') for p in sys.path))",
+            ])
+            .output()
+    });
+    let is_debian =
+        matches!(&probe, Some(Ok(out)) if out.status.success() && stdout_str(out).trim() == "True");
+    if !is_debian {
+        eprintln!(
+            "skipped: /usr/bin/python3 is not a Debian Python with pip (no dist-packages on its sys.path)"
+        );
+        return;
+    }
+    let tmp = tempdir();
+    let root = tmp.path().join("root");
+    let mut pip = clean_command(python);
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--break-system-packages",
+        "--no-warn-script-location",
+        "--root",
+    ])
+    .arg(&root)
+    .args(["--no-index", "--find-links"])
+    .arg(&served().dir)
+    .args(["demo-app", "demo-scripts"]);
+    run_ok(&mut pip);
+    let local = root.join("usr/local");
+    assert!(
+        local.join("bin/demo-scripts").is_file(),
+        "Debian's scheme puts scripts in usr/local/bin"
+    );
+    let site = fs::read_dir(local.join("lib"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("dist-packages"))
+        .find(|p| p.is_dir())
+        .expect("Debian's pip installs into dist-packages");
+    assert_layout_proves(&site, "Debian pip, /usr/local dist-packages");
+    assert_layout_proves(&local, "Debian pip, the /usr/local prefix");
+}
+
 /// A venv made with `--system-site-packages` sees the base interpreter's distributions: they are
 /// judged under the base's prefix (their files are not "outside the environment"), and only
 /// what the index cannot prove is unproven; the venv's own are proven.

@@ -105,14 +105,16 @@ fn from_path(path: &Path) -> Result<Environment, EnvError> {
         return from_site_packages(path);
     }
     // A prefix filled by `pip install --prefix DIR` (or `--root`, `PYTHONUSERBASE`): no
-    // interpreter and no pyvenv.cfg, one `lib/pythonX.Y/site-packages` (lib64 beside it).
+    // interpreter and no pyvenv.cfg, one `lib/pythonX.Y/site-packages` (lib64 beside it), or
+    // with Debian's pip, whose scheme for `/usr/local` says `dist-packages`, that.
     if !is_executable(&path.join("bin/python3"))
-        && let [site, ..] = venv_site_packages(path, None).as_slice()
+        && let sites = prefix_site_packages(path)
+        && let [site, ..] = sites.as_slice()
         && holds_distributions(site)
     {
         let mut env = from_site_packages(site)?;
         env.site_packages = with_pth_paths(
-            venv_site_packages(path, None)
+            sites
                 .into_iter()
                 .map(|path| SiteDir {
                     path,
@@ -346,6 +348,26 @@ fn from_interpreter(python: &Path) -> Result<Environment, EnvError> {
         interpreter: Some(probe.executable),
         pyodide,
     })
+}
+
+/// A bare prefix's site folders: as a venv's, else Debian's `lib/pythonX.Y/dist-packages`.
+fn prefix_site_packages(root: &Path) -> Vec<PathBuf> {
+    let found = venv_site_packages(root, None);
+    if !found.is_empty() {
+        return found;
+    }
+    let Ok(entries) = std::fs::read_dir(root.join("lib")) else {
+        return found;
+    };
+    let mut sites: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
+        .map(|e| e.path().join("dist-packages"))
+        .filter(|site| site.is_dir())
+        .map(|site| canonical(&site))
+        .collect();
+    sites.sort();
+    sites
 }
 
 /// The venv's own site-packages: `lib/pythonX.Y/site-packages` (POSIX, macOS), `Lib/site-packages`
