@@ -72,7 +72,7 @@ impl Inspection {
         Vec<icelock_attribute::Attributed>,
         Vec<integrity::Integrity>,
     ) {
-        let progress = progress_bar(self.dists().len() as u64);
+        let progress = crate::progress::counter(self.dists().len() as u64, "attributed");
         let on_done = progress.clone().map(|bar| {
             std::sync::Arc::new(move |name: &uv_normalize::PackageName| {
                 bar.set_message(name.to_string());
@@ -248,19 +248,4 @@ pub struct CheckReport {
     pub files_checked: usize,
     pub bytes_hashed: u64,
     pub problems: Vec<CheckProblem>,
-}
-
-/// A progress bar on stderr, only when stderr is a terminal (never in logs or pipes).
-fn progress_bar(len: u64) -> Option<indicatif::ProgressBar> {
-    use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(len);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} attributed {wide_msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    Some(bar)
 }

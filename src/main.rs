@@ -6,6 +6,7 @@
 mod drift;
 mod inspect;
 mod model;
+mod progress;
 mod render;
 mod write;
 
@@ -324,6 +325,7 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
     }
     let inspection = inspect::Inspection::of(env);
     let (attributed, integrity) = inspection.attribute(&runtime, &indexes, verify);
+    progress::clear();
 
     let output = args.output.as_deref().filter(|p| p.as_os_str() != "-");
     let format = args
@@ -495,6 +497,7 @@ fn verify(args: VerifyArgs) -> Result<ExitCode, AppError> {
             verify,
         ))
     });
+    progress::clear();
     let out = match args.format {
         CheckFormat::Text => render::verify_text(&report),
         CheckFormat::Json => render::verify_json(&report),
@@ -579,6 +582,7 @@ fn index_setup(
         timeout: std::time::Duration::from_secs(index.timeout.max(1) * 2),
         pip_cache_dir: icelock_index::pip_cache::dir(&var),
         refresh: index.refresh,
+        on_whole: progress::whole_downloads(),
         cache_dir: if index.no_cache {
             None
         } else {

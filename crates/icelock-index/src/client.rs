@@ -53,6 +53,29 @@ pub struct ClientOptions {
     pub pip_cache_dir: Option<PathBuf>,
     /// Ask again for every cached page, however fresh (`--refresh`).
     pub refresh: bool,
+    /// Told of every whole file read over the network, as it arrives (a progress bar).
+    pub on_whole: Option<OnWhole>,
+}
+
+/// What a whole-file read is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WholeEvent {
+    /// A whole file starts arriving; its size where the server said it.
+    Started(Option<u64>),
+    /// This many more bytes arrived.
+    Bytes(u64),
+    /// The file ended (or failed) after this many bytes; its `Started` size no longer counts.
+    Ended { expected: Option<u64>, read: u64 },
+}
+
+/// A callback told of [`WholeEvent`]s.
+#[derive(Clone)]
+pub struct OnWhole(pub std::sync::Arc<dyn Fn(WholeEvent) + Send + Sync>);
+
+impl std::fmt::Debug for OnWhole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnWhole")
+    }
 }
 
 impl Default for ClientOptions {
@@ -73,6 +96,7 @@ impl Default for ClientOptions {
             cache_dir: None,
             pip_cache_dir: None,
             refresh: false,
+            on_whole: None,
         }
     }
 }
@@ -590,18 +614,35 @@ impl Client {
             });
         }
         let mut whole = WholeSink::default();
-        while let Some(chunk) = response.chunk().await.map_err(|e| network(url, &e))? {
-            if whole.size + chunk.len() as u64 > whole_cap {
-                return Err(FetchError::TooLarge {
-                    url: redact(url),
-                    limit: whole_cap,
-                });
+        let expected = response.content_length();
+        let tell = |event| {
+            if let Some(on_whole) = &self.options.on_whole {
+                (on_whole.0)(event);
             }
-            whole.take(&chunk).map_err(|e| FetchError::File {
-                url: redact(url),
-                message: format!("cannot keep the file while it is read: {e}"),
-            })?;
+        };
+        tell(WholeEvent::Started(expected));
+        let read = async {
+            while let Some(chunk) = response.chunk().await.map_err(|e| network(url, &e))? {
+                if whole.size + chunk.len() as u64 > whole_cap {
+                    return Err(FetchError::TooLarge {
+                        url: redact(url),
+                        limit: whole_cap,
+                    });
+                }
+                whole.take(&chunk).map_err(|e| FetchError::File {
+                    url: redact(url),
+                    message: format!("cannot keep the file while it is read: {e}"),
+                })?;
+                tell(WholeEvent::Bytes(chunk.len() as u64));
+            }
+            Ok(())
         }
+        .await;
+        tell(WholeEvent::Ended {
+            expected,
+            read: whole.size,
+        });
+        read?;
         self.log_answer(url, status.as_u16(), whole.size);
         self.stats.bytes.fetch_add(whole.size, Ordering::Relaxed);
         whole

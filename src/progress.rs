@@ -1,0 +1,69 @@
+//! Progress on stderr, only when stderr is a terminal (never in logs or pipes): one set of bars
+//! drawn together, so the count of attributed distributions and the bytes of whole wheels being
+//! downloaded do not overwrite each other.
+
+use std::io::IsTerminal;
+use std::sync::{Arc, OnceLock};
+
+use icelock_index::client::{OnWhole, WholeEvent};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+fn bars() -> Option<&'static MultiProgress> {
+    static BARS: OnceLock<Option<MultiProgress>> = OnceLock::new();
+    BARS.get_or_init(|| std::io::stderr().is_terminal().then(MultiProgress::new))
+        .as_ref()
+}
+
+/// `done/total WHAT name` for a count of items.
+pub fn counter(len: u64, what: &str) -> Option<ProgressBar> {
+    let bar = bars()?.add(ProgressBar::new(len));
+    bar.set_style(
+        ProgressStyle::with_template(&format!("{{spinner}} {{pos}}/{{len}} {what} {{wide_msg}}"))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(bar)
+}
+
+/// A bar of the bytes of whole wheels read (where an index refuses ranges, or with `--hash`),
+/// shown from the first one on; the callback that feeds it goes to the client.
+pub fn whole_downloads() -> Option<OnWhole> {
+    let multi = bars()?;
+    // Not drawn until a whole wheel is read: most runs read none.
+    let bar = ProgressBar::hidden();
+    bar.set_length(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {bytes}/{total_bytes} of whole wheels read and hashed ({bytes_per_sec})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let fed = bar.clone();
+    let shown = std::sync::Once::new();
+    let on_whole = OnWhole(Arc::new(move |event| match event {
+        WholeEvent::Started(expected) => {
+            shown.call_once(|| {
+                multi.add(fed.clone());
+                fed.enable_steady_tick(std::time::Duration::from_millis(120));
+            });
+            fed.inc_length(expected.unwrap_or(0));
+        }
+        WholeEvent::Bytes(n) => fed.inc(n),
+        WholeEvent::Ended { expected, read } => {
+            let length = fed.length().unwrap_or(0);
+            fed.set_length(length.saturating_sub(expected.unwrap_or(0)) + read);
+        }
+    }));
+    LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(bar);
+    Some(on_whole)
+}
+
+/// Bars still drawn, cleared together by [`clear`].
+static LIVE: std::sync::Mutex<Vec<ProgressBar>> = std::sync::Mutex::new(Vec::new());
+
+/// Takes every bar off the terminal, before the command prints its result.
+pub fn clear() {
+    for bar in LIVE.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+        bar.finish_and_clear();
+    }
+}
