@@ -8,6 +8,7 @@ mod inspect;
 mod model;
 mod progress;
 mod render;
+mod sbom;
 mod write;
 
 use std::path::PathBuf;
@@ -189,6 +190,10 @@ enum LockFormat {
     Requirements,
     Pyodide,
     Json,
+    /// CycloneDX 1.6 JSON, an SBOM: written even when some dists are unproven (marked).
+    Cyclonedx,
+    /// SPDX 2.3 JSON, an SBOM, likewise.
+    Spdx,
 }
 
 impl LockFormat {
@@ -202,6 +207,10 @@ impl LockFormat {
             Some(Self::Pylock)
         } else if name.starts_with("requirements") && name.ends_with(".txt") {
             Some(Self::Requirements)
+        } else if name.ends_with(".cdx.json") {
+            Some(Self::Cyclonedx)
+        } else if name.ends_with(".spdx.json") {
+            Some(Self::Spdx)
         } else if name.ends_with(".json") {
             Some(Self::Json)
         } else {
@@ -336,6 +345,29 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
         } else {
             LockFormat::Pylock
         });
+    // An SBOM says what is installed, so it is written whatever is unproven: each such
+    // component is marked in it and named here.
+    if matches!(format, LockFormat::Cyclonedx | LockFormat::Spdx) {
+        let facts = sbom::build(&inspection, &attributed);
+        for component in &facts.components {
+            if let Some(why) = &component.unproven {
+                eprintln!(
+                    "icelock: {} {} is in the SBOM without an artifact hash: {why}",
+                    component.name, component.version
+                );
+            }
+        }
+        let out = if format == LockFormat::Cyclonedx {
+            icelock_sbom::cyclonedx(&facts)
+        } else {
+            icelock_sbom::spdx(&facts)
+        };
+        match output {
+            None => print!("{out}"),
+            Some(path) => write::atomically(path, out.as_bytes())?,
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let policy = model::Policy {
         exclude: args
             .exclude
@@ -427,7 +459,9 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
             LockFormat::Pylock => icelock_lock::pylock::write(&model),
             LockFormat::Requirements => icelock_lock::requirements::write(&model),
             LockFormat::Pyodide => icelock_lock::pyodide::write(&model)?,
-            LockFormat::Json => unreachable!("handled above"),
+            LockFormat::Json | LockFormat::Cyclonedx | LockFormat::Spdx => {
+                unreachable!("handled above")
+            }
         }
     };
     if args.check {

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::path::Path;
 use std::process::Output;
@@ -308,4 +308,96 @@ fn online_sdist_built_dist_is_unproven_uv() {
         return;
     }
     built_from_sdist(Installer::Uv);
+}
+
+/// `lock --format cyclonedx|spdx` of the pip env: each document passes its real validator
+/// (cyclonedx-python-lib's strict 1.6 schema, spdx-tools), every component's artifact hash is
+/// the one pip's `--report` says it installed, and the component set is the one
+/// `cyclonedx-py environment` finds in the same env.
+#[test]
+fn online_sboms_validate_and_carry_pips_hashes() {
+    if skip_if_offline() {
+        return;
+    }
+    let env = pip_env();
+    let want = report_files(&env.report);
+    let dir = tempdir();
+    let sbom = |file: &str| {
+        let path = dir.path().join(file);
+        let cache = tempdir();
+        let mut cmd = with_index_settings(clean_command(icelock_exe()));
+        cmd.env("XDG_CACHE_HOME", cache.path())
+            .arg("lock")
+            .arg("-o")
+            .arg(&path)
+            .arg(&env.venv.root);
+        let out = run_icelock_within(&mut cmd, Duration::from_secs(240));
+        assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+        path
+    };
+    let cdx = validate_cyclonedx(&sbom("env.cdx.json"));
+    let mut hashes = BTreeMap::new();
+    for c in cdx["components"].as_array().unwrap() {
+        let name = c["name"].as_str().unwrap().to_string();
+        let distribution = c["externalReferences"]
+            .as_array()
+            .and_then(|refs| refs.iter().find(|r| r["type"] == "distribution"))
+            .unwrap_or_else(|| panic!("{name} has no distribution reference: {c:#}"));
+        assert_eq!(distribution["hashes"][0]["alg"], "SHA-256");
+        hashes.insert(
+            name,
+            (
+                c["version"].as_str().unwrap().to_string(),
+                distribution["hashes"][0]["content"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            ),
+        );
+    }
+    let from_pip: BTreeMap<String, (String, String)> = want
+        .iter()
+        .map(|(name, (version, _, sha))| (name.clone(), (version.clone(), sha.clone())))
+        .collect();
+    assert_eq!(hashes, from_pip, "the SBOM's artifact hashes are pip's");
+
+    // The same component set as cyclonedx-py finds in the environment.
+    let peer = dir.path().join("peer.cdx.json");
+    let mut cmd = clean_command(tools().lockers_python.with_file_name("cyclonedx-py"));
+    cmd.args(["environment", "--of", "JSON", "--sv", "1.6", "-o"])
+        .arg(&peer)
+        .arg(env.venv.python());
+    run_ok(&mut cmd);
+    let peer: Value = serde_json::from_slice(&std::fs::read(&peer).unwrap()).unwrap();
+    let set = |doc: &Value| -> BTreeSet<(String, String)> {
+        doc["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    normalize(c["name"].as_str().unwrap()),
+                    c["version"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(set(&cdx), set(&peer), "the components cyclonedx-py finds");
+
+    let spdx = validate_spdx(&sbom("env.spdx.json"));
+    let mut spdx_hashes = BTreeMap::new();
+    for p in spdx["packages"].as_array().unwrap() {
+        let Some(checksum) = p["checksums"].as_array().and_then(|c| c.first()) else {
+            continue;
+        };
+        assert_eq!(checksum["algorithm"], "SHA256");
+        spdx_hashes.insert(
+            p["name"].as_str().unwrap().to_string(),
+            (
+                p["versionInfo"].as_str().unwrap().to_string(),
+                checksum["checksumValue"].as_str().unwrap().to_string(),
+            ),
+        );
+    }
+    assert_eq!(spdx_hashes, from_pip, "the SPDX checksums are pip's");
 }

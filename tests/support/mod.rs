@@ -225,6 +225,9 @@ pub struct Tools {
     /// poetry and pdm, from a venv of their own.
     pub poetry: PathBuf,
     pub pdm: PathBuf,
+    /// The Python of that venv, which also has cyclonedx-py, cyclonedx-python-lib's validators
+    /// and spdx-tools.
+    pub lockers_python: PathBuf,
 }
 
 impl Tools {
@@ -276,6 +279,7 @@ pub fn tools() -> &'static Tools {
             wheels: dir.join("wheels"),
             poetry: dir.join("lockers").join("bin").join("poetry"),
             pdm: dir.join("lockers").join("bin").join("pdm"),
+            lockers_python: dir.join("lockers").join("bin").join("python"),
             root: dir,
         };
         for p in [
@@ -285,6 +289,7 @@ pub fn tools() -> &'static Tools {
             &tools.wheels,
             &tools.poetry,
             &tools.pdm,
+            &tools.lockers_python,
         ] {
             assert!(
                 p.exists(),
@@ -1279,4 +1284,41 @@ with zipfile.ZipFile(sys.argv[1]) as z:
 "#,
         &[wheel.as_os_str()],
     )
+}
+
+// ---------------------------------------------------------------------------------------------
+// SBOMs: the real validators
+
+/// Validates a CycloneDX 1.6 JSON file with cyclonedx-python-lib's `JsonStrictValidator`,
+/// panicking with its errors; returns the document.
+pub fn validate_cyclonedx(path: &Path) -> Value {
+    let out = clean_command(&tools().lockers_python)
+        .arg("-c")
+        .arg(
+            r#"
+import sys
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())
+if errors:
+    sys.exit(f"not valid CycloneDX 1.6: {errors}")
+"#,
+        )
+        .arg(path)
+        .output()
+        .expect("run the CycloneDX validator");
+    assert!(out.status.success(), "{}: {}", path.display(), show(&out));
+    serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
+}
+
+/// Validates an SPDX 2.3 JSON file with spdx-tools (`pyspdxtools -i`); returns the document.
+pub fn validate_spdx(path: &Path) -> Value {
+    let pyspdxtools = tools().lockers_python.with_file_name("pyspdxtools");
+    let out = clean_command(&pyspdxtools)
+        .arg("-i")
+        .arg(path)
+        .output()
+        .expect("run pyspdxtools");
+    assert!(out.status.success(), "{}: {}", path.display(), show(&out));
+    serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
 }

@@ -29,6 +29,12 @@ pub struct CoreMetadata {
     /// empty list when the file says "no import names" with an empty field.
     pub import_names: Option<Vec<String>>,
     pub import_namespaces: Vec<String>,
+    /// PEP 639 `License-Expression`, as written (validated by whoever needs it as SPDX).
+    pub license_expression: Option<String>,
+    /// The older free-text `License` field.
+    pub license: Option<String>,
+    /// `License :: …` trove classifiers.
+    pub license_classifiers: Vec<String>,
 }
 
 /// Why core metadata could not be read, or what in it was wrong.
@@ -165,6 +171,17 @@ impl CoreMetadata {
                 requires_python: first("Requires-Python").map(|v| v.trim().to_string()),
                 import_names,
                 import_namespaces,
+                license_expression: first("License-Expression")
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty()),
+                license: first("License")
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("UNKNOWN")),
+                license_classifiers: all("Classifier")
+                    .into_iter()
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| v.starts_with("License ::"))
+                    .collect(),
             },
             warnings,
         ))
