@@ -44,12 +44,23 @@ fn component(
     let mut qualifiers: Vec<(&str, String)> = Vec::new();
     let (artifact, proof, unproven) = match &attributed.attribution {
         Attribution::Unproven { reasons, .. } => (None, None, Some(reasons.join("; "))),
-        Attribution::Vcs { url, commit_id, .. } => {
+        Attribution::Vcs {
+            url,
+            vcs,
+            commit_id,
+            ..
+        } => {
+            // The PURL spec's form: `git+https://host/repo@commit`.
+            let prefixed = if url.starts_with(&format!("{vcs}+")) {
+                url.clone()
+            } else {
+                format!("{vcs}+{url}")
+            };
             qualifiers.push((
                 "vcs_url",
                 match commit_id {
-                    Some(commit) => format!("{url}@{commit}"),
-                    None => url.clone(),
+                    Some(commit) => format!("{prefixed}@{commit}"),
+                    None => prefixed,
                 },
             ));
             (
