@@ -361,6 +361,39 @@ fn online_sboms_validate_and_carry_pips_hashes() {
         .collect();
     assert_eq!(hashes, from_pip, "the SBOM's artifact hashes are pip's");
 
+    // Licenses as METADATA declares them: a License-Expression as the expression, never an
+    // id made up from free text.
+    let declared: Value = serde_json::from_str(&tools().python_eval(
+        r#"
+import email, json, pathlib, sys
+out = {}
+for m in pathlib.Path(sys.argv[1]).glob("lib/python*/site-packages/*.dist-info/METADATA"):
+    msg = email.message_from_bytes(m.read_bytes())
+    name = msg["Name"].lower().replace("_", "-").replace(".", "-")
+    out[name] = msg.get("License-Expression")
+print(json.dumps(out))
+"#,
+        &[env.venv.root.as_os_str()],
+    ))
+    .unwrap();
+    let mut expressions = 0;
+    for c in cdx["components"].as_array().unwrap() {
+        let name = normalize(c["name"].as_str().unwrap());
+        match declared[&name].as_str() {
+            Some(expression) => {
+                assert_eq!(c["licenses"][0]["expression"], expression, "{name}");
+                expressions += 1;
+            }
+            None => assert!(
+                c["licenses"]
+                    .as_array()
+                    .is_none_or(|l| l.iter().all(|l| l.get("expression").is_none())),
+                "{name}: no License-Expression, so no expression: {c:#}"
+            ),
+        }
+    }
+    assert!(expressions > 0, "real wheels declare PEP 639 expressions");
+
     // The same component set as cyclonedx-py finds in the environment.
     let peer = dir.path().join("peer.cdx.json");
     let mut cmd = clean_command(tools().lockers_python.with_file_name("cyclonedx-py"));
