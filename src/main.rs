@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Parser)]
 #[command(
     name = "icelock",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("ICELOCK_COMMIT"), ")"),
     about = "A true lock of an installed Python environment: the exact files, proven.",
     after_help = "ENV is a virtual environment's root, a site-packages folder or a Python interpreter.\nWithout it: $VIRTUAL_ENV, else ./.venv, else the python3 on PATH."
 )]
@@ -52,6 +52,12 @@ enum Command {
     /// package `ok`, `missing`, `extra`, `version`, `artifact`, `modified` or `unverifiable`.
     /// Exit 0 when every package is `ok`, 1 on any drift, 2 when the lock cannot be read.
     Verify(Box<VerifyArgs>),
+    /// Print a completion script for SHELL (e.g. `icelock completions bash >
+    /// ~/.local/share/bash-completion/completions/icelock`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(clap::Args)]
@@ -279,6 +285,20 @@ fn main() -> ExitCode {
         Command::Check { format, env } => check(format, env),
         Command::Lock(args) => lock(*args),
         Command::Verify(args) => verify(*args),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            use std::io::Write;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "icelock", &mut script);
+            // A reader that stops early (`| head`) is not an error of ours.
+            match std::io::stdout().write_all(&script) {
+                Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("error: {err}");
+                    Ok(ExitCode::from(2))
+                }
+                _ => Ok(ExitCode::SUCCESS),
+            }
+        }
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err}");
