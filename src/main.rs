@@ -35,6 +35,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
+        /// Never shorten a column: the table is as wide as its longest values (otherwise it fits
+        /// `COLUMNS`, else the terminal, else 100 columns).
+        #[arg(long)]
+        wide: bool,
         /// The environment (see below).
         env: Option<PathBuf>,
     },
@@ -281,7 +285,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::List { format, env } => list(format, env),
+        Command::List { format, wide, env } => list(format, wide, env),
         Command::Check { format, env } => check(format, env),
         Command::Lock(args) => lock(*args),
         Command::Verify(args) => verify(*args),
@@ -306,10 +310,10 @@ fn main() -> ExitCode {
     })
 }
 
-fn list(format: ListFormat, env: Option<PathBuf>) -> Result<ExitCode, AppError> {
+fn list(format: ListFormat, wide: bool, env: Option<PathBuf>) -> Result<ExitCode, AppError> {
     let inspection = inspect::Inspection::load(env)?;
     let out = match format {
-        ListFormat::Table => render::list_table(&inspection),
+        ListFormat::Table => render::list_table(&inspection, (!wide).then(table_width)),
         ListFormat::Json => render::list_json(&inspection),
     };
     print!("{out}");
@@ -602,6 +606,20 @@ fn check_lock(
         eprintln!("  {change}");
     }
     ExitCode::from(1)
+}
+
+/// How wide a table may be: `COLUMNS`, else the terminal's width, else 100.
+fn table_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .or_else(|| {
+            console::Term::stdout()
+                .size_checked()
+                .map(|(_, columns)| usize::from(columns))
+        })
+        .unwrap_or(100)
 }
 
 /// The index configuration and client options `index` asks for, for the environment at

@@ -185,6 +185,32 @@ fn report_json(inspection: &Inspection, attributed: Option<&[Attributed]>) -> St
 }
 
 /// The origin in a few words, for the table.
+/// `text` in at most `width` characters, its middle replaced by `…`.
+fn shorten_middle(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width || width < 3 {
+        return text.to_string();
+    }
+    let keep = width - 1;
+    let head = keep.div_ceil(2);
+    let tail = keep - head;
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
+/// `text` in at most `width` characters, its end replaced by `…`.
+fn shorten_end(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width || width < 2 {
+        return text.to_string();
+    }
+    let mut out: String = chars[..width - 1].iter().collect();
+    out.push('…');
+    out
+}
+
 fn source_summary(source: &Source) -> String {
     match source {
         Source::Index => "index".into(),
@@ -222,7 +248,10 @@ fn short_hash(hash: &str) -> String {
     }
 }
 
-pub fn list_table(inspection: &Inspection) -> String {
+/// The table of `list`, fitted to `width` columns where given: the Source column is shortened
+/// in the middle first (a URL's host and file name stay), then Imports at its end; `None`
+/// keeps every value whole.
+pub fn list_table(inspection: &Inspection, width: Option<usize>) -> String {
     let mut rows: Vec<[String; 5]> = inspection
         .dists()
         .iter()
@@ -242,6 +271,28 @@ pub fn list_table(inspection: &Inspection) -> String {
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
+        }
+    }
+    if let Some(width) = width {
+        let total = |w: &[usize; 5]| w.iter().sum::<usize>() + 2 * 4;
+        // Columns shrink no further than these.
+        const SOURCE_MIN: usize = 12;
+        const IMPORTS_MIN: usize = 8;
+        if total(&widths) > width {
+            let over = total(&widths) - width;
+            widths[3] = widths[3]
+                .saturating_sub(over)
+                .max(SOURCE_MIN.min(widths[3]));
+        }
+        if total(&widths) > width {
+            let over = total(&widths) - width;
+            widths[4] = widths[4]
+                .saturating_sub(over)
+                .max(IMPORTS_MIN.min(widths[4]));
+        }
+        for row in &mut rows {
+            row[3] = shorten_middle(&row[3], widths[3]);
+            row[4] = shorten_end(&row[4], widths[4]);
         }
     }
     let mut out = String::new();

@@ -887,3 +887,45 @@ fn directory_and_vcs_sources() {
     );
     assert_eq!(name_versions(&r), venv.pip_list());
 }
+
+/// The table fits `COLUMNS`: long sources (a path install's URL) are shortened in the middle,
+/// every line is within the width; `--wide` and `--format json` keep the whole URL.
+#[test]
+fn table_fits_the_terminal() {
+    let env = shared_full_env(Installer::Pip);
+    let url_tail = env
+        .single_wheel
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    for columns in [60usize, 100] {
+        let mut cmd = icelock_command(&["list".as_ref(), env.venv.root.as_os_str()]);
+        cmd.env("COLUMNS", columns.to_string());
+        let out = run_icelock(&mut cmd);
+        assert!(out.status.success(), "{}", show(&out));
+        let text = stdout_str(&out);
+        let table: Vec<&str> = text.lines().take_while(|l| !l.is_empty()).collect();
+        assert!(table.len() > 3, "{text}");
+        for line in &table {
+            assert!(
+                line.chars().count() <= columns,
+                "{columns}: {line:?} in\n{text}"
+            );
+        }
+        assert!(
+            text.contains('…'),
+            "something was shortened at {columns}:\n{text}"
+        );
+    }
+    let mut cmd = icelock_command(&[
+        "list".as_ref(),
+        "--wide".as_ref(),
+        env.venv.root.as_os_str(),
+    ]);
+    cmd.env("COLUMNS", "60");
+    let wide = stdout_str(&run_icelock(&mut cmd));
+    assert!(wide.contains(&url_tail), "{wide}");
+    let json = list_json(&env.venv.root).to_string();
+    assert!(json.contains(&url_tail));
+}
