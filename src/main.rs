@@ -24,6 +24,9 @@ use clap::{Parser, Subcommand, ValueEnum};
     after_help = "ENV is a virtual environment's root, a site-packages folder or a Python interpreter.\nWithout it: $VIRTUAL_ENV, else ./.venv, else the python3 on PATH."
 )]
 struct Cli {
+    /// No progress bars (they are drawn only when stderr is a terminal anyway).
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -284,6 +287,9 @@ fn main() -> ExitCode {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 512 * 1024);
     }
     let cli = Cli::parse();
+    if cli.quiet {
+        progress::silence();
+    }
     let result = match cli.command {
         Command::List { format, wide, env } => list(format, wide, env),
         Command::Check { format, env } => check(format, env),

@@ -8,10 +8,16 @@ use std::sync::{Arc, OnceLock};
 use icelock_index::client::{OnWhole, WholeEvent};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
+static BARS: OnceLock<Option<MultiProgress>> = OnceLock::new();
+
 fn bars() -> Option<&'static MultiProgress> {
-    static BARS: OnceLock<Option<MultiProgress>> = OnceLock::new();
     BARS.get_or_init(|| std::io::stderr().is_terminal().then(MultiProgress::new))
         .as_ref()
+}
+
+/// No bars at all (`-q`); called before any is made.
+pub fn silence() {
+    let _ = BARS.set(None);
 }
 
 /// `done/total WHAT name` for a count of items.
