@@ -355,6 +355,7 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
         .map_err(AppError::Runtime)?;
     let offline = options.offline;
     let indexes = icelock_index::Indexes::connect(config, options)?;
+    progress::requests(indexes.client().stats.clone());
     // The pages of the environment's index installs, asked for while its folders are read.
     if !offline {
         let sites = env.site_packages.iter().map(|site| site.path.as_path());
@@ -541,6 +542,7 @@ fn verify(args: VerifyArgs) -> Result<ExitCode, AppError> {
         .build()
         .map_err(AppError::Runtime)?;
     let indexes = icelock_index::Indexes::connect(config, options)?;
+    progress::requests(indexes.client().stats.clone());
     let inspection = inspect::Inspection::of(env);
     let verify = if args.hash {
         icelock_attribute::Verify::Hash

@@ -73,3 +73,38 @@ pub fn clear() {
         bar.finish_and_clear();
     }
 }
+
+/// A line of the requests the client has answered and the bytes they brought, refreshed
+/// while the command works; shown from the first request on.
+pub fn requests(stats: Arc<icelock_index::client::Stats>) {
+    let Some(multi) = bars() else {
+        return;
+    };
+    let bar = ProgressBar::hidden();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    LIVE.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(bar.clone());
+    std::thread::spawn(move || {
+        use std::sync::atomic::Ordering;
+        let mut shown = false;
+        while !bar.is_finished() {
+            let requests = stats.requests.load(Ordering::Relaxed);
+            if requests > 0 {
+                if !shown {
+                    multi.add(bar.clone());
+                    shown = true;
+                }
+                bar.set_message(format!(
+                    "{requests} requests answered, {} received",
+                    indicatif::HumanBytes(stats.bytes.load(Ordering::Relaxed))
+                ));
+                bar.tick();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    });
+}
