@@ -8,8 +8,6 @@ use icelock_sbom::{Artifact, Component, Embedded, Environment, License, Sbom};
 
 use crate::inspect::Inspection;
 
-/// The index PURLs need not name: PyPI's.
-const PYPI_SIMPLE: &[&str] = &["https://pypi.org/simple", "https://pypi.org/simple/"];
 
 pub fn build(inspection: &Inspection, attributed: &[Attributed]) -> Sbom {
     let env = &inspection.env;
@@ -80,8 +78,10 @@ fn component(
                 .expect("the remaining kinds carry an artifact");
             match other {
                 Attribution::Index { .. } => {
+                    // PyPI is the PURL default, so only another index is named.
+                    let pypi = icelock_index::config::PYPI.trim_end_matches('/');
                     if let Some(index) = &a.index
-                        && !PYPI_SIMPLE.contains(&index.as_str())
+                        && index.trim_end_matches('/') != pypi
                     {
                         qualifiers.push(("repository_url", index.clone()));
                     }
