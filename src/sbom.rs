@@ -8,7 +8,6 @@ use icelock_sbom::{Artifact, Component, Embedded, Environment, License, Sbom};
 
 use crate::inspect::Inspection;
 
-
 pub fn build(inspection: &Inspection, attributed: &[Attributed]) -> Sbom {
     let env = &inspection.env;
     let markers = &env.markers;

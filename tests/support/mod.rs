@@ -1347,3 +1347,30 @@ if left:
     assert!(out.status.success(), "{}: {}", path.display(), show(&out));
     serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
 }
+
+/// (normalised name, version) of every component of a CycloneDX document.
+pub fn cyclonedx_components(doc: &Value) -> BTreeSet<(String, String)> {
+    doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                normalize(c["name"].as_str().unwrap()),
+                c["version"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The components `cyclonedx-py environment` finds for the interpreter `python`.
+pub fn cyclonedx_py_components(python: &Path) -> BTreeSet<(String, String)> {
+    let dir = tempdir();
+    let out = dir.path().join("peer.cdx.json");
+    let mut cmd = clean_command(tools().lockers_python.with_file_name("cyclonedx-py"));
+    cmd.args(["environment", "--of", "JSON", "--sv", "1.6", "-o"])
+        .arg(&out)
+        .arg(python);
+    run_ok(&mut cmd);
+    cyclonedx_components(&serde_json::from_slice(&fs::read(&out).unwrap()).unwrap())
+}
