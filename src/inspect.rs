@@ -52,7 +52,25 @@ impl Inspection {
             .as_deref()
             .map(KnownFiles::load)
             .unwrap_or_default();
-        let (integrity, remembered) = integrity::check_all_with(self.dists(), &known);
+        let rows: usize = self
+            .dists()
+            .iter()
+            .map(|d| {
+                d.record
+                    .iter()
+                    .flatten()
+                    .filter(|r| r.hash.is_some())
+                    .count()
+            })
+            .sum();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let bar =
+            crate::progress::polled(rows as u64, "files checked against RECORD", done.clone());
+        let (integrity, remembered) =
+            integrity::check_all_with_progress(self.dists(), &known, &done);
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
         drop(known);
         if let (Some(path), Some(remembered)) = (&known_path, remembered) {
             remembered.save(path);

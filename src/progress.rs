@@ -108,3 +108,36 @@ pub fn requests(stats: Arc<icelock_index::client::Stats>) {
         }
     });
 }
+
+/// A count of `total` items that `done` counts up, drawn only if the work takes longer than a
+/// glance (300 ms), until [`clear`] or `finish` is called on the bar returned.
+pub fn polled(
+    total: u64,
+    what: &str,
+    done: Arc<std::sync::atomic::AtomicU64>,
+) -> Option<ProgressBar> {
+    let multi = bars()?;
+    let bar = ProgressBar::hidden();
+    bar.set_length(total);
+    bar.set_style(
+        ProgressStyle::with_template(&format!("{{spinner}} {{pos}}/{{len}} {what}"))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    LIVE.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(bar.clone());
+    let fed = bar.clone();
+    std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        let mut shown = false;
+        while !fed.is_finished() {
+            if !shown && started.elapsed() > std::time::Duration::from_millis(300) {
+                multi.add(fed.clone());
+                shown = true;
+            }
+            fed.set_position(done.load(std::sync::atomic::Ordering::Relaxed));
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    });
+    Some(bar)
+}

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use rayon::prelude::*;
@@ -73,7 +74,7 @@ pub struct Integrity {
 /// Verifies every distribution's RECORD, hashing every file; the result is in the order of
 /// `dists`.
 pub fn check_all(dists: &[InstalledDist]) -> Vec<Integrity> {
-    run(dists, None).0
+    run(dists, None, &AtomicU64::new(0)).0
 }
 
 /// Verifies every distribution's RECORD as [`check_all`] does, except that a file `known` shows
@@ -86,9 +87,20 @@ pub fn check_all_with(
     dists: &[InstalledDist],
     known: &KnownFiles,
 ) -> (Vec<Integrity>, Option<KnownFiles>) {
+    check_all_with_progress(dists, known, &AtomicU64::new(0))
+}
+
+/// [`check_all_with`], counting in `done` each hashed RECORD row as it is settled (for a
+/// progress bar; the total is the number of rows with a hash).
+pub fn check_all_with_progress(
+    dists: &[InstalledDist],
+    known: &KnownFiles,
+    done: &AtomicU64,
+) -> (Vec<Integrity>, Option<KnownFiles>) {
     run(
         dists,
         Some((known, Cutoff::for_run_started(SystemTime::now()))),
+        done,
     )
 }
 
@@ -100,7 +112,11 @@ fn check_all_started(
     known: &KnownFiles,
     started: SystemTime,
 ) -> (Vec<Integrity>, KnownFiles) {
-    let (integrity, remembered) = run(dists, Some((known, Cutoff::for_run_started(started))));
+    let (integrity, remembered) = run(
+        dists,
+        Some((known, Cutoff::for_run_started(started))),
+        &AtomicU64::new(0),
+    );
     (integrity, remembered.unwrap_or_else(|| known.clone()))
 }
 
@@ -125,6 +141,7 @@ struct Verified {
 fn run(
     dists: &[InstalledDist],
     cache: Option<(&KnownFiles, Cutoff)>,
+    done: &AtomicU64,
 ) -> (Vec<Integrity>, Option<KnownFiles>) {
     let jobs: Vec<(usize, &InstalledDist, &RecordEntry)> = dists
         .iter()
@@ -154,7 +171,9 @@ fn run(
             .enumerate()
             .map(|(at, (i, dist, entry))| {
                 let folder = folders.of_job(slice_start + at);
-                (*i, verify_entry(dist, entry, folder, cache))
+                let outcome = verify_entry(dist, entry, folder, cache);
+                done.fetch_add(1, Ordering::Relaxed);
+                (*i, outcome)
             })
             .collect();
         slice_start += slice.len();
