@@ -117,10 +117,12 @@ impl Report {
 }
 
 /// Judges every installed distribution of `inspection` against `lock`.
+/// `integrity` gives the installed files' check against RECORD; it is called once the
+/// locked artifacts are read, so the caller can hash the files meanwhile.
 pub async fn judge(
     inspection: &Inspection,
     lock: &LockFile,
-    integrity: &[Integrity],
+    integrity: impl FnOnce() -> Vec<Integrity>,
     indexes: &icelock_index::Indexes,
     verify: Verify,
 ) -> Report {
@@ -129,11 +131,25 @@ pub async fn judge(
         by_name.entry(&package.name).or_default().push(package);
     }
     let dists = inspection.dists();
-    let judged = join_all(dists.iter().zip(integrity).map(|(dist, integrity)| {
+    let judged = join_all(dists.iter().map(|dist| {
         let entries = by_name.get(&dist.name).cloned().unwrap_or_default();
-        judge_one(dist, integrity, entries, indexes, verify)
+        judge_one(dist, entries, indexes, verify)
     }))
     .await;
+    // Files changed since install outrank what the artifacts said: a dist of the locked
+    // version whose files no longer match its own RECORD is `modified`.
+    let integrity = integrity();
+    let judged: Vec<PackageReport> = judged
+        .into_iter()
+        .zip(dists.iter().zip(&integrity))
+        .map(|((report, locked_version), (dist, integrity))| {
+            if locked_version && !integrity.problems.is_empty() {
+                modified(report, dist, integrity)
+            } else {
+                report
+            }
+        })
+        .collect();
     let installed: BTreeSet<&uv_normalize::PackageName> = dists.iter().map(|d| &d.name).collect();
     let mut packages = judged;
     let mut missing_seen = BTreeSet::new();
@@ -169,13 +185,14 @@ pub async fn judge(
     }
 }
 
+/// The report of `dist` from what the lock says and the artifacts show, and whether it is the
+/// locked version (so a check of its files decides over that report).
 async fn judge_one(
     dist: &InstalledDist,
-    integrity: &Integrity,
     entries: Vec<&LockedPackage>,
     indexes: &icelock_index::Indexes,
     verify: Verify,
-) -> PackageReport {
+) -> (PackageReport, bool) {
     let mut report = PackageReport {
         name: dist.name.to_string(),
         version: Some(dist.version.to_string()),
@@ -194,7 +211,7 @@ async fn judge_one(
     if entries.is_empty() {
         report.status = Status::Extra;
         report.reason = Some("installed, but the lock has no entry for it".into());
-        return report;
+        return (report, false);
     }
     // Where the lock requires the package here, the installed one must be a required entry
     // (a universal lock's entry for another platform does not excuse it); the entry of the
@@ -222,21 +239,7 @@ async fn judge_one(
             "{} is installed, the lock has {version}",
             dist.version
         ));
-        return report;
-    }
-    if !integrity.problems.is_empty() {
-        report.status = Status::Modified;
-        report.files = integrity
-            .problems
-            .iter()
-            .map(|p| p.path().to_string())
-            .collect();
-        report.reason = Some(format!(
-            "{} installed file(s) no longer match the installed RECORD: {}",
-            integrity.problems.len(),
-            integrity.problems[0]
-        ));
-        return report;
+        return (report, false);
     }
     if let Some(verdict) = source_tree(dist, &entry.artifacts) {
         match verdict {
@@ -254,7 +257,7 @@ async fn judge_one(
                 report.reason = Some(reason);
             }
         }
-        return report;
+        return (report, true);
     }
     let candidates: Vec<Candidate> = entry.artifacts.iter().map(candidate).collect();
     match locked::prove(dist, &candidates, indexes, verify).await {
@@ -275,8 +278,9 @@ async fn judge_one(
             let (filename, diff) = &diffs[0];
             report.files = diff_files(diff);
             report.reason = Some(format!(
-                "the installed files are not {filename}'s ({}): a build with the same name and version, not the locked file",
-                summarize(diff)
+                "the installed files are not {filename}'s ({}): a build with the same name and version, not the locked file; put the locked wheel back with `{}`",
+                summarize(diff),
+                icelock_attribute::reinstall_command(dist)
             ));
         }
         LockedProof::OtherFiles { reason } => {
@@ -292,6 +296,31 @@ async fn judge_one(
             report.reason = Some(reasons.join("; "));
         }
     }
+    (report, true)
+}
+
+/// `report` overruled: files of `dist` changed since install.
+fn modified(
+    mut report: PackageReport,
+    dist: &InstalledDist,
+    integrity: &Integrity,
+) -> PackageReport {
+    report.status = Status::Modified;
+    if let Some(installed) = &mut report.installed {
+        installed.artifact = None;
+        installed.proof = None;
+    }
+    report.files = integrity
+        .problems
+        .iter()
+        .map(|p| p.path().to_string())
+        .collect();
+    report.reason = Some(format!(
+        "{} installed file(s) no longer match the installed RECORD: {}; restore them with `{}`",
+        integrity.problems.len(),
+        integrity.problems[0],
+        icelock_attribute::reinstall_command(dist)
+    ));
     report
 }
 

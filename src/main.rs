@@ -552,13 +552,15 @@ fn verify(args: VerifyArgs) -> Result<ExitCode, AppError> {
     // The files are hashed on another thread while the locked artifacts are read.
     let report = std::thread::scope(|scope| {
         let checking = scope.spawn(|| inspection.integrity(&indexes));
-        let integrity = checking
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let integrity = || {
+            checking
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        };
         runtime.block_on(drift::judge(
             &inspection,
             &lock,
-            &integrity,
+            integrity,
             &indexes,
             verify,
         ))

@@ -597,3 +597,83 @@ fn files_named_without_urls_are_found_where_the_lock_says() {
         elsewhere.clear_log();
     }
 }
+
+/// A universal uv.lock that forks demo-core by platform: 1.2 here, 0.9 elsewhere. With 1.2
+/// installed all is `ok`; with 0.9 installed it is `version`, though 0.9 is a locked file
+/// too: the other platform's entry does not excuse it.
+#[test]
+fn a_universal_locks_other_fork_is_not_this_environments() {
+    let wheels = wheelhouse();
+    let server = IndexServer::start(&wheels.dir, &[] as &[&str]);
+    let tmp = tempdir();
+    let entry = |version: &str, marker: &str| {
+        let wheel = &wheels.wheel("demo-core", version).path;
+        format!(
+            "[[package]]\nname = \"demo-core\"\nversion = \"{version}\"\nsource = {{ registry = \"{}\" }}\nresolution-markers = [\"{marker}\"]\nwheels = [{{ url = \"{}/files/{}\", hash = \"sha256:{}\" }}]\n\n",
+            server.simple_url(),
+            server.origin(),
+            wheel.file_name().unwrap().to_string_lossy(),
+            sha256_hex(wheel)
+        )
+    };
+    let lock = tmp.path().join("uv.lock");
+    fs::write(
+        &lock,
+        format!(
+            "version = 1\nrevision = 3\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"proj\"\nversion = \"0.1\"\nsource = {{ virtual = \".\" }}\ndependencies = [\n    {{ name = \"demo-core\", version = \"1.2\", marker = \"sys_platform == 'linux'\" }},\n    {{ name = \"demo-core\", version = \"0.9\", marker = \"sys_platform != 'linux'\" }},\n]\n\n{}{}",
+            entry("1.2", "sys_platform == 'linux'"),
+            entry("0.9", "sys_platform != 'linux'")
+        ),
+    )
+    .unwrap();
+    let venv = Venv::create(&tmp.path().join("venv"), Installer::Uv);
+    let index = server.simple_url();
+    venv.install(&["demo-core==1.2"]);
+    let (code, report) = verify_json(tempdir().path(), &lock, &venv.root, &index, &[]);
+    assert_eq!(
+        (code, statuses(&report)["demo-core"].as_str()),
+        (0, "ok"),
+        "{report:#}"
+    );
+    venv.install(&["demo-core==0.9"]);
+    let (code, report) = verify_json(tempdir().path(), &lock, &venv.root, &index, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(statuses(&report)["demo-core"], "version", "{report:#}");
+    assert_eq!(package(&report, "demo-core")["locked"]["version"], "1.2");
+}
+
+/// `--hash` reads every locked wheel whole and hashes it: the proof says `wheel-hash`.
+#[test]
+fn verify_hash_reads_the_locked_files_whole() {
+    let wheels = wheelhouse();
+    let server = IndexServer::start(&wheels.dir, &[] as &[&str]);
+    let index = server.simple_url();
+    let tmp = tempdir();
+    let locks = {
+        let proj = project(tmp.path(), &index);
+        run_ok(producer(&tools().uv, tmp.path(), &proj).args([
+            "lock",
+            "--quiet",
+            "--index-url",
+            &index,
+        ]));
+        proj.join("uv.lock")
+    };
+    let venv = Venv::create(&tmp.path().join("venv"), Installer::Pip);
+    venv.install(DEPS);
+    server.clear_log();
+    let (code, report) = verify_json(tempdir().path(), &locks, &venv.root, &index, &["--hash"]);
+    assert_eq!(code, 0, "{report:#}");
+    for name in DEPS {
+        assert_eq!(
+            package(&report, name)["installed"]["proof"],
+            "wheel-hash",
+            "{name}"
+        );
+    }
+    assert!(
+        server.log().iter().all(|r| r["range"].is_null()),
+        "whole files, no ranges: {:#?}",
+        server.log()
+    );
+}

@@ -40,6 +40,12 @@ use uv_normalize::PackageName;
 
 pub use record_compare::FileDiff;
 
+/// The command that puts back the index's wheel of `dist` with its installer (never building
+/// from source): the way out people are told of.
+pub fn reinstall_command(dist: &InstalledDist) -> String {
+    explain::reinstall_wheel(dist)
+}
+
 /// How much a proof checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Verify {
