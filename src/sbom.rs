@@ -47,18 +47,9 @@ fn component(
             commit_id,
             ..
         } => {
-            // The PURL spec's form: `git+https://host/repo@commit`.
-            let prefixed = if url.starts_with(&format!("{vcs}+")) {
-                url.clone()
-            } else {
-                format!("{vcs}+{url}")
-            };
             qualifiers.push((
                 "vcs_url",
-                match commit_id {
-                    Some(commit) => format!("{prefixed}@{commit}"),
-                    None => prefixed,
-                },
+                icelock_sbom::vcs_url(vcs, url, commit_id.as_deref()),
             ));
             (
                 None,

@@ -59,7 +59,7 @@ fn sboms_of_an_environment_with_an_unproven_dist() {
     fs::create_dir_all(&home).unwrap();
     let write = |file: &str| {
         let path = tmp.path().join(file);
-        let out = run_icelock(&mut hermetic_icelock_command(
+        let mut cmd = hermetic_icelock_command(
             &home,
             &[
                 "lock".as_ref(),
@@ -69,7 +69,10 @@ fn sboms_of_an_environment_with_an_unproven_dist() {
                 path.as_os_str(),
                 venv.root.as_os_str(),
             ],
-        ));
+        );
+        // Reproducible builds name the creation time.
+        cmd.env("SOURCE_DATE_EPOCH", "1700000000");
+        let out = run_icelock(&mut cmd);
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -90,6 +93,7 @@ fn sboms_of_an_environment_with_an_unproven_dist() {
     let installed: BTreeMap<String, Value> = packages_by_name(&listed);
     let cdx = validate_cyclonedx(&write("env.cdx.json"));
     assert_eq!(cdx["specVersion"], "1.6");
+    assert_eq!(cdx["metadata"]["timestamp"], "2023-11-14T22:13:20Z");
     assert_eq!(cdx["metadata"]["tools"]["components"][0]["name"], "icelock");
     assert_eq!(cdx["metadata"]["component"]["bom-ref"], "environment");
     let components: BTreeMap<String, &Value> = cdx["components"]
@@ -204,6 +208,7 @@ fn sboms_of_an_environment_with_an_unproven_dist() {
     // SPDX: the same facts.
     let spdx = validate_spdx_local(&write("env.spdx.json"));
     assert_eq!(spdx["spdxVersion"], "SPDX-2.3");
+    assert_eq!(spdx["creationInfo"]["created"], "2023-11-14T22:13:20Z");
     let packages: BTreeMap<String, &Value> = spdx["packages"]
         .as_array()
         .unwrap()

@@ -161,6 +161,19 @@ pub fn purl(name: &str, version: &str, qualifiers: &[(&str, &str)]) -> String {
     out
 }
 
+/// A VCS install's `vcs_url` qualifier in the PURL spec's form: `git+https://host/repo@commit`.
+pub fn vcs_url(vcs: &str, url: &str, commit: Option<&str>) -> String {
+    let prefixed = if url.starts_with(&format!("{vcs}+")) {
+        url.to_string()
+    } else {
+        format!("{vcs}+{url}")
+    };
+    match commit {
+        Some(commit) => format!("{prefixed}@{commit}"),
+        None => prefixed,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +204,15 @@ mod tests {
             License::Named(vec!["MIT License".into()])
         );
         assert_eq!(License::from_metadata(None, None, &[]), License::None);
+    }
+
+    #[test]
+    fn vcs_urls() {
+        assert_eq!(
+            vcs_url("git", "https://h/r.git", Some("abc1")),
+            "git+https://h/r.git@abc1"
+        );
+        assert_eq!(vcs_url("git", "git+https://h/r", None), "git+https://h/r");
     }
 
     #[test]
