@@ -1999,6 +1999,54 @@ fn system_site_packages_are_the_bases() {
     }
 }
 
+/// pipx's layout: every app's venv reaches one shared venv (pip in it) through a `.pth` line
+/// naming the shared venv's site-packages. A dist there has its scripts in the shared venv's
+/// `bin`, so it is judged under that prefix, not refused as "outside the environment"; an added
+/// folder that is no prefix's site-packages stays its own prefix (RECORD may not climb out).
+#[test]
+fn pth_linked_site_packages_are_their_prefixs() {
+    let tmp = tempdir();
+    let shared = Venv::create(&tmp.path().join("shared"), Installer::Pip);
+    let mut pip = shared.pip_command();
+    pip.args(["install", "--no-index", "--no-deps", "--find-links"])
+        .arg(&served().dir)
+        .arg("demo-scripts");
+    run_ok(&mut pip);
+    assert!(shared.root.join("bin/demo-scripts").is_file());
+    let app = Venv::create(&tmp.path().join("app"), Installer::Pip);
+    let mut pip = app.pip_command();
+    pip.args(["install", "--no-index", "--no-deps", "--find-links"])
+        .arg(&served().dir)
+        .args(["demo-app", "demo-core"]);
+    run_ok(&mut pip);
+    fs::write(
+        app.site_packages().join("pipx_shared.pth"),
+        format!("{}\n", shared.site_packages().display()),
+    )
+    .unwrap();
+    assert_layout_proves(&app.root, "a .pth naming another venv's site-packages");
+
+    // The same dists in a folder that is no prefix's site-packages: the script's `../../bin`
+    // now climbs out of what the .pth added, and is refused.
+    let loose = tmp.path().join("loose");
+    fs::rename(shared.site_packages(), &loose).unwrap();
+    fs::write(
+        app.site_packages().join("pipx_shared.pth"),
+        format!("{}\n", loose.display()),
+    )
+    .unwrap();
+    let server = IndexServer::start(&served().dir, &[] as &[&str]);
+    let run = lock_with_index(&app.root, &server, &[]);
+    assert_eq!(
+        run.of_kind("unproven"),
+        names_set(&["demo-scripts"]),
+        "{}",
+        show(&run.out)
+    );
+    let why = run.reasons("demo-scripts");
+    assert!(why.contains("outside the environment"), "{why}");
+}
+
 /// uv's link modes: files cloned, copied, hard-linked, or symlinked into uv's cache (then
 /// every installed file resolves there, outside the environment, and is read there).
 #[test]

@@ -87,18 +87,18 @@ impl Environment {
     /// The prefixes that files of a distribution in `site` may legitimately live under.
     ///
     /// A distribution from the base interpreter (through `include-system-site-packages`) has its
-    /// files under the base prefix, not the venv's; one in a user site under the user base;
-    /// anything else must stay under `root`.
+    /// files under the base prefix, not the venv's; one in a user site under the user base; one
+    /// in another prefix's site-packages added by a `.pth` file under that prefix; anything else
+    /// must stay under `root`.
     pub fn prefix_for(&self, site: &Path) -> PathBuf {
         match self.site_packages.iter().find(|s| s.path == site) {
+            // A `.pth` line naming another prefix's site-packages (pipx links its shared venv,
+            // pip included, into every app's venv so) has that prefix's scripts in its `bin`;
+            // any other added folder (an editable source tree) is its own prefix.
             Some(SiteDir {
-                role: SiteRole::System,
+                role: SiteRole::System | SiteRole::Path,
                 path,
             }) => layout_prefix(path).unwrap_or_else(|| path.clone()),
-            Some(SiteDir {
-                role: SiteRole::Path,
-                path,
-            }) => path.clone(),
             // An interpreter's site folder outside its prefix (the user site of `pip install
             // --user`) has its files under its own prefix (the user base).
             Some(SiteDir {
