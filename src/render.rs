@@ -184,16 +184,24 @@ fn report_json(inspection: &Inspection, attributed: Option<&[Attributed]>) -> St
     out
 }
 
-/// The origin in a few words, for the table.
-/// `text` in at most `width` characters, its middle replaced by `…`.
+/// Enough of a shortened location's start to tell `file:///…` from `https://host/…`.
+const HEAD_MIN: usize = 8;
+
+/// `text` in at most `width` characters, its middle replaced by `…`; its last `/` segment (a
+/// file name, a folder's name) is kept whole while at least a few leading characters still fit.
 fn shorten_middle(text: &str, width: usize) -> String {
     let chars: Vec<char> = text.chars().collect();
     if chars.len() <= width || width < 3 {
         return text.to_string();
     }
     let keep = width - 1;
-    let head = keep.div_ceil(2);
-    let tail = keep - head;
+    let segment = chars.iter().rev().take_while(|c| **c != '/').count() + 1;
+    let tail = if segment < chars.len() && keep >= segment + HEAD_MIN {
+        segment
+    } else {
+        keep / 2
+    };
+    let head = keep - tail;
     let mut out: String = chars[..head].iter().collect();
     out.push('…');
     out.extend(&chars[chars.len() - tail..]);
@@ -211,27 +219,105 @@ fn shorten_end(text: &str, width: usize) -> String {
     out
 }
 
-fn source_summary(source: &Source) -> String {
+/// The origin in a few words, for the table: a kind (`url`, `git`, `editable`…), the location,
+/// and a short hash or commit. Shortening cuts the location only, and drops the hint after it
+/// before the location's own file name would go.
+struct SourceCell {
+    kind: String,
+    location: String,
+    hint: String,
+}
+
+impl SourceCell {
+    fn plain(kind: &str) -> Self {
+        Self {
+            kind: kind.into(),
+            location: String::new(),
+            hint: String::new(),
+        }
+    }
+
+    fn at(kind: &str, location: impl Into<String>, hint: String) -> Self {
+        Self {
+            kind: kind.into(),
+            location: location.into(),
+            hint,
+        }
+    }
+
+    /// The narrowest this cell gets with its location's file name whole (the cell itself when
+    /// it is narrower).
+    fn name_width(&self) -> usize {
+        let whole = self.fitted(usize::MAX).chars().count();
+        let name = self.location.rsplit('/').next().unwrap_or_default();
+        if self.location.is_empty() || name.len() == self.location.len() {
+            return whole;
+        }
+        whole.min(self.kind.chars().count() + 1 + HEAD_MIN + 2 + name.chars().count())
+    }
+
+    fn fitted(&self, width: usize) -> String {
+        let join = |location: &str, hint: &str| {
+            if location.is_empty() {
+                format!("{}{hint}", self.kind)
+            } else {
+                format!("{} {location}{hint}", self.kind)
+            }
+        };
+        let whole = join(&self.location, &self.hint);
+        let room =
+            |hint: &str| width.saturating_sub(self.kind.chars().count() + 1 + hint.chars().count());
+        if whole.chars().count() <= width || self.location.is_empty() {
+            return whole;
+        }
+        let name = self.location.rsplit('/').next().unwrap_or_default();
+        // The name, its `/`, the `…` and a start: what shorten_middle needs to keep the name.
+        let hint = if room(&self.hint) >= name.chars().count() + 2 + HEAD_MIN {
+            self.hint.as_str()
+        } else {
+            ""
+        };
+        let fitted = join(&shorten_middle(&self.location, room(hint)), hint);
+        if fitted.chars().count() <= width {
+            fitted
+        } else {
+            shorten_middle(&whole, width)
+        }
+    }
+}
+
+fn source_summary(source: &Source) -> SourceCell {
     match source {
-        Source::Index => "index".into(),
-        Source::Url { url, hash, .. } => match hash {
-            Some(hash) => format!("url {url} ({})", short_hash(hash)),
-            None => format!("url {url}"),
-        },
+        Source::Index => SourceCell::plain("index"),
+        Source::Url { url, hash, .. } => SourceCell::at(
+            "url",
+            url,
+            hash.as_ref()
+                .map(|h| format!(" ({})", short_hash(h)))
+                .unwrap_or_default(),
+        ),
         Source::Vcs {
             url,
             vcs,
             commit_id,
             ..
-        } => match commit_id {
-            Some(commit) => format!("{vcs} {url}@{}", &commit[..commit.len().min(12)]),
-            None => format!("{vcs} {url}"),
-        },
-        Source::Directory { url, path, .. } => format!("directory {}", shown(url, path)),
-        Source::Editable { url, path } => format!("editable {}", shown(url, path)),
-        Source::Micropip { url, .. } => format!("micropip {url}"),
-        Source::Pyodide { channel } => format!("pyodide ({channel})"),
-        Source::EggInfo => "egg-info (unverifiable)".into(),
+        } => SourceCell::at(
+            vcs,
+            url,
+            commit_id
+                .as_ref()
+                .map(|c| format!("@{}", &c[..c.len().min(12)]))
+                .unwrap_or_default(),
+        ),
+        Source::Directory { url, path, .. } => {
+            SourceCell::at("directory", shown(url, path), String::new())
+        }
+        Source::Editable { url, path } => {
+            SourceCell::at("editable", shown(url, path), String::new())
+        }
+        Source::Micropip { url, .. } => SourceCell::at("micropip", url, String::new()),
+        Source::Pyodide { channel } => SourceCell::at("pyodide", "", format!(" ({channel})")),
+        Source::EggInfo => SourceCell::plain("egg-info (unverifiable)"),
     }
 }
 
@@ -252,20 +338,22 @@ fn short_hash(hash: &str) -> String {
 /// in the middle first (a URL's host and file name stay), then Imports at its end; `None`
 /// keeps every value whole.
 pub fn list_table(inspection: &Inspection, width: Option<usize>) -> String {
-    let mut rows: Vec<[String; 5]> = inspection
-        .dists()
+    let mut dists: Vec<&InstalledDist> = inspection.dists().iter().collect();
+    dists.sort_by_key(|d| d.display_name.to_lowercase());
+    let sources: Vec<SourceCell> = dists.iter().map(|d| source_summary(&d.source)).collect();
+    let mut rows: Vec<[String; 5]> = dists
         .iter()
-        .map(|d| {
+        .zip(&sources)
+        .map(|(d, source)| {
             [
                 d.display_name.clone(),
                 d.version.to_string(),
                 d.installer.clone().unwrap_or_else(|| "-".into()),
-                source_summary(&d.source),
+                source.fitted(usize::MAX),
                 d.imports.join(", "),
             ]
         })
         .collect();
-    rows.sort_by(|a, b| a[0].to_lowercase().cmp(&b[0].to_lowercase()));
     let header = ["Package", "Version", "Installer", "Source", "Imports"].map(String::from);
     let mut widths = header.clone().map(|h| h.chars().count());
     for row in &rows {
@@ -275,23 +363,24 @@ pub fn list_table(inspection: &Inspection, width: Option<usize>) -> String {
     }
     if let Some(width) = width {
         let total = |w: &[usize; 5]| w.iter().sum::<usize>() + 2 * 4;
-        // Columns shrink no further than these.
-        const SOURCE_MIN: usize = 12;
-        const IMPORTS_MIN: usize = 8;
-        if total(&widths) > width {
-            let over = total(&widths) - width;
-            widths[3] = widths[3]
-                .saturating_sub(over)
-                .max(SOURCE_MIN.min(widths[3]));
+        // Columns give way in steps, each down to a floor: first the Source's hosts and
+        // folders (its file names kept), then Imports to a dozen characters, then the file
+        // names, then Imports to a few.
+        let names_kept = sources
+            .iter()
+            .map(SourceCell::name_width)
+            .max()
+            .unwrap_or(0);
+        let steps = [(3, names_kept), (4, 12), (3, 12), (4, 8)];
+        for (column, floor) in steps {
+            let over = total(&widths).saturating_sub(width);
+            let floor = floor
+                .max(header[column].chars().count())
+                .min(widths[column]);
+            widths[column] = widths[column].saturating_sub(over).max(floor);
         }
-        if total(&widths) > width {
-            let over = total(&widths) - width;
-            widths[4] = widths[4]
-                .saturating_sub(over)
-                .max(IMPORTS_MIN.min(widths[4]));
-        }
-        for row in &mut rows {
-            row[3] = shorten_middle(&row[3], widths[3]);
+        for (row, source) in rows.iter_mut().zip(&sources) {
+            row[3] = source.fitted(widths[3]);
             row[4] = shorten_end(&row[4], widths[4]);
         }
     }
@@ -560,4 +649,46 @@ fn shown_files(files: &[(Option<String>, Option<String>)]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WHEEL: &str = "file:///home/someone/projects/build/dist/demo_single-1.0-py3-none-any.whl";
+
+    fn url_cell() -> SourceCell {
+        SourceCell::at("url", WHEEL, " (sha256:0123456789ab…)".into())
+    }
+
+    #[test]
+    fn a_shortened_url_keeps_its_file_name() {
+        for width in [50, 60, 80] {
+            let cell = url_cell().fitted(width);
+            assert!(cell.chars().count() <= width, "{width}: {cell}");
+            assert!(cell.starts_with("url file:///"), "{width}: {cell}");
+            assert!(
+                cell.contains("/demo_single-1.0-py3-none-any.whl"),
+                "{width}: {cell}"
+            );
+        }
+        // Room for the hash as well only when the name is whole with it.
+        assert!(url_cell().fitted(80).ends_with("(sha256:0123456789ab…)"));
+        assert!(!url_cell().fitted(50).contains("sha256"));
+        assert_eq!(
+            url_cell().fitted(usize::MAX),
+            format!("url {WHEEL} (sha256:0123456789ab…)")
+        );
+    }
+
+    #[test]
+    fn too_narrow_for_the_name_cuts_it_in_the_middle() {
+        for width in [12, 20, 30] {
+            let cell = url_cell().fitted(width);
+            assert!(cell.chars().count() <= width, "{width}: {cell}");
+            assert!(cell.contains('…'), "{width}: {cell}");
+        }
+        assert_eq!(shorten_middle("abcdefghij", 5), "ab…ij");
+        assert_eq!(SourceCell::plain("index").fitted(3), "index");
+    }
 }

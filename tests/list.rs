@@ -889,7 +889,7 @@ fn directory_and_vcs_sources() {
 }
 
 /// The table fits `COLUMNS`: long sources (a path install's URL) are shortened in the middle,
-/// every line is within the width; `--wide` and `--format json` keep the whole URL.
+/// keeping the file name where it fits; every line is within the width; `--wide` and `--format json` keep the whole URL.
 #[test]
 fn table_fits_the_terminal() {
     let env = shared_full_env(Installer::Pip);
@@ -917,6 +917,13 @@ fn table_fits_the_terminal() {
             text.contains('…'),
             "something was shortened at {columns}:\n{text}"
         );
+        // The file name is what a reader looks for in a URL: it stays whole once there is room.
+        if columns >= 100 {
+            assert!(
+                text.contains(&format!("/{url_tail}")),
+                "{columns}: {url_tail} whole in\n{text}"
+            );
+        }
     }
     let mut cmd = icelock_command(&[
         "list".as_ref(),
