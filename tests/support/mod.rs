@@ -721,6 +721,23 @@ pub fn icelock_command<S: AsRef<OsStr>>(args: &[S]) -> Command {
     cmd
 }
 
+/// [`icelock_command`] run on a pseudo-terminal (Python's `pty`, from the tools venv): its
+/// stdout holds what a user's terminal would get, stdout and stderr together, escapes and all.
+pub fn icelock_on_terminal<S: AsRef<OsStr>>(args: &[S]) -> Command {
+    let mut cmd = clean_command(&tools().python);
+    cmd.args([
+        "-c",
+        "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))",
+    ])
+    .arg(icelock_exe())
+    .args(args)
+    .env_remove("VIRTUAL_ENV")
+    .env_remove("CONDA_PREFIX")
+    .env_remove("CONDA_DEFAULT_ENV")
+    .stdin(Stdio::null());
+    cmd
+}
+
 /// Runs `cmd` (built with [`icelock_command`]) with the icelock time limit; panics on timeout
 /// or on a Rust panic in icelock.
 pub fn run_icelock(cmd: &mut Command) -> Output {
