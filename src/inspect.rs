@@ -168,6 +168,7 @@ impl Inspection {
                     FileProblem::Unreadable { .. }
                     | FileProblem::NotAFile { .. }
                     | FileProblem::UnsupportedHash { .. } => ProblemKind::FileUnreadable,
+                    FileProblem::Unlisted { .. } => ProblemKind::FileUnlisted,
                 };
                 problems.push(problem(
                     kind,
@@ -236,6 +237,8 @@ pub enum ProblemKind {
     SizeMismatch,
     OutsideEnvironment,
     FileUnreadable,
+    /// In a distribution's folders, in no RECORD.
+    FileUnlisted,
     RequirementMissing,
     VersionMismatch,
     Duplicate,

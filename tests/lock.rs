@@ -1463,6 +1463,114 @@ fn remembered_files_still_catch_an_edit() {
     assert!(third.reasons("demo-core").contains("demo_core/util.py"));
 }
 
+/// Files added beside the listed ones change what is imported without touching a listed byte:
+/// a folder `demo_core/util/` is imported in place of `demo_core/util.py` (Python itself is
+/// asked), and a `singlemod/` folder at the top of site-packages in place of `singlemod.py`.
+/// Each is refused with the path named, on a warm run too (nothing remembered excuses it),
+/// and `check` reports it; what Python writes itself (`__pycache__` at import, `-O` included)
+/// and another tool's file at the top (`sitecustomize.py`) are not anyone's problem.
+#[test]
+fn files_added_beside_the_listed_ones_are_refused() {
+    for installer in [Installer::Pip, Installer::Uv] {
+        let tmp = tempdir();
+        let venv = Venv::create(&tmp.path().join("venv"), installer);
+        venv.install(&["demo-app", "demo-single"]);
+        let site = venv.site_packages();
+        for flags in [&[][..], &["-O"][..]] {
+            let mut python = clean_command(venv.python());
+            python
+                .env_remove("PYTHONDONTWRITEBYTECODE")
+                .args(flags)
+                .args(["-c", "import demo_app, demo_core.util, singlemod"]);
+            run_ok(&mut python);
+        }
+        assert!(
+            site.join("demo_core/__pycache__").is_dir(),
+            "Python wrote bytecode"
+        );
+        fs::write(site.join("sitecustomize.py"), "").unwrap();
+        let server = IndexServer::start(&served().dir, &[] as &[&str]);
+        let home = tempdir();
+        let url = server.simple_url();
+        let flags = ["--index-url", url.as_str()];
+        let clean = lock_in_home(home.path(), &venv.root, &flags);
+        all_proven(&clean);
+
+        fs::create_dir(site.join("demo_core/util")).unwrap();
+        fs::write(site.join("demo_core/util/__init__.py"), "WHO = 'added'\n").unwrap();
+        fs::create_dir(site.join("singlemod")).unwrap();
+        fs::write(site.join("singlemod/__init__.py"), "WHO = 'added'\n").unwrap();
+        let mut python = clean_command(venv.python());
+        python.args([
+            "-c",
+            "import demo_core.util, singlemod; print(demo_core.util.WHO, singlemod.WHO)",
+        ]);
+        assert_eq!(
+            String::from_utf8(run_ok(&mut python).stdout)
+                .unwrap()
+                .trim(),
+            "added added",
+            "Python imports the added folders in place of the listed modules"
+        );
+        let run = lock_in_home(home.path(), &venv.root, &flags);
+        assert_eq!(run.code, 1, "{}", show(&run.out));
+        assert_eq!(
+            run.of_kind("unproven"),
+            names_set(&["demo-core", "demo-single"]),
+            "{}",
+            show(&run.out)
+        );
+        let core = run.reasons("demo-core");
+        assert!(
+            core.contains("demo_core/util/: in the distribution's folders but in no RECORD"),
+            "{core}"
+        );
+        let single = run.reasons("demo-single");
+        assert!(
+            single.contains("singlemod/: in no RECORD, and imported as `singlemod`"),
+            "{single}"
+        );
+        assert!(!single.contains("sitecustomize") && !core.contains("__pycache__"));
+
+        let mut check = icelock_command(&[
+            "check".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            venv.root.as_os_str(),
+        ]);
+        let out = run_icelock(&mut check);
+        assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+        let report = json_stdout(&out);
+        let unlisted: BTreeSet<(String, String)> = report["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["kind"] == "file-unlisted")
+            .map(|p| {
+                (
+                    p["package"].as_str().unwrap().to_string(),
+                    p["path"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            unlisted,
+            [
+                ("demo-core", "demo_core/util/"),
+                ("demo-single", "singlemod/")
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .into_iter()
+            .collect(),
+            "{report:#}"
+        );
+
+        fs::remove_dir_all(site.join("demo_core/util")).unwrap();
+        fs::remove_dir_all(site.join("singlemod")).unwrap();
+        all_proven(&lock_in_home(home.path(), &venv.root, &flags));
+    }
+}
+
 fn walk_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir).into_iter().flatten().flatten() {

@@ -5,9 +5,10 @@
 //! fixture wheels the environments are installed from.
 //!
 //! The oracles: the wheels' own sha256 (what every `ok` must name), and the drift the test
-//! makes itself: a downgrade, an extra, a removal, an edited file and a local rebuild of a
-//! wheel with the same file name and METADATA swapped in. Every producer's lock must see
-//! exactly those five, each with its status and, where there is one, the file.
+//! makes itself: a downgrade, an extra, a removal, an edited file, a module added beside the
+//! listed ones, and a local rebuild of a wheel with the same file name and METADATA swapped
+//! in. Every producer's lock must see exactly those six, each with its status and, where
+//! there is one, the file.
 
 mod support;
 
@@ -20,7 +21,13 @@ use serde_json::Value;
 use support::*;
 
 /// What the project needs: every one installed, every one locked.
-const DEPS: &[&str] = &["demo-core", "demo-native", "demo-single", "nsdemo-alpha"];
+const DEPS: &[&str] = &[
+    "demo-core",
+    "demo-native",
+    "demo-scripts",
+    "demo-single",
+    "nsdemo-alpha",
+];
 
 /// A project naming `DEPS`, laid out for uv, poetry and pdm at once, each pointed at `index`.
 fn project(dir: &Path, index: &str) -> PathBuf {
@@ -303,7 +310,8 @@ fn every_producers_lock_verifies_and_names_each_drift() {
             }
         }
 
-        // Drift, five ways.
+        // Drift, six ways: the sixth adds a module beside the listed ones, every listed byte
+        // unchanged.
         venv.install(&["demo-core==0.9"]);
         venv.install(&["--no-deps", "demo-importname"]);
         venv.uninstall(&["nsdemo-alpha"]);
@@ -311,6 +319,11 @@ fn every_producers_lock_verifies_and_names_each_drift() {
         let mut text = fs::read_to_string(&edited).unwrap();
         text.push_str("\nEDITED = True\n");
         fs::write(&edited, text).unwrap();
+        fs::write(
+            venv.site_packages().join("demo_scripts/extra.py"),
+            "ADDED = True\n",
+        )
+        .unwrap();
         let forged_dir = dir.join("forged");
         let so = "_demo_native.cpython-311-x86_64-linux-gnu.so";
         let genuine = &wheels.wheel("demo-native", "1.0").path;
@@ -323,6 +336,7 @@ fn every_producers_lock_verifies_and_names_each_drift() {
             ("demo-importname", "extra"),
             ("nsdemo-alpha", "missing"),
             ("demo-single", "modified"),
+            ("demo-scripts", "modified"),
             ("demo-native", "artifact"),
         ]
         .into_iter()
@@ -346,6 +360,7 @@ fn every_producers_lock_verifies_and_names_each_drift() {
             assert_eq!(package(&report, "demo-core")["locked"]["version"], "1.2");
             let files = |name: &str| str_vec(&package(&report, name)["files"]);
             assert_eq!(files("demo-single"), ["singlemod.py"], "{label}");
+            assert_eq!(files("demo-scripts"), ["demo_scripts/extra.py"], "{label}");
             assert!(files("demo-native").contains(&so.to_string()), "{label}");
             assert!(
                 package(&report, "nsdemo-alpha")["locked"]["line"]
@@ -370,7 +385,7 @@ fn every_producers_lock_verifies_and_names_each_drift() {
         }
         assert!(text.contains(so), "{text}");
         assert!(
-            text.contains("drift: 1 artifact, 1 extra, 1 missing, 1 modified, 1 version against"),
+            text.contains("drift: 1 artifact, 1 extra, 1 missing, 2 modified, 1 version against"),
             "{text}"
         );
         locks.retain(|label, _| !label.starts_with("icelock"));

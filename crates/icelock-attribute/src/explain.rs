@@ -2,7 +2,7 @@
 //! that differ, and a way out that works (a command to run, a flag to pass).
 
 use icelock_dist::InstalledDist;
-use icelock_dist::integrity::Integrity;
+use icelock_dist::integrity::{FileProblem, Integrity};
 use icelock_index::ListedFile;
 
 use crate::Attributed;
@@ -128,7 +128,8 @@ pub(crate) fn built_locally(
     vec![format!("{by}{from}; {way_out}")]
 }
 
-/// A dist whose installed files no longer match its own RECORD.
+/// A dist whose installed files no longer match its own RECORD, or whose folders hold what no
+/// RECORD lists.
 pub(crate) fn modified(dist: &InstalledDist, integrity: &Integrity) -> Attributed {
     let shown: Vec<String> = integrity
         .problems
@@ -137,16 +138,61 @@ pub(crate) fn modified(dist: &InstalledDist, integrity: &Integrity) -> Attribute
         .map(ToString::to_string)
         .collect();
     let more = integrity.problems.len().saturating_sub(shown.len());
+    let unlisted: Vec<&str> = integrity
+        .problems
+        .iter()
+        .filter(|p| matches!(p, FileProblem::Unlisted { .. }))
+        .map(FileProblem::path)
+        .collect();
+    let lead = if unlisted.len() == integrity.problems.len() {
+        "its folders hold what no RECORD lists"
+    } else {
+        "its installed files no longer match RECORD"
+    };
     let mut reason = format!(
-        "its installed files no longer match RECORD, so no artifact can be proven to be what is installed: {}",
+        "{lead}, so no artifact can be proven to be what is installed: {}",
         shown.join("; ")
     );
     if more > 0 {
         reason.push_str(&format!("; and {more} more"));
     }
-    reason.push_str(&format!(
-        ". Restore it with `{}`, or run `icelock check` for the full list",
-        reinstall(dist)
-    ));
+    // A reinstall rewrites what RECORD lists and leaves everything else where it is.
+    if unlisted.len() < integrity.problems.len() {
+        reason.push_str(&format!(". Restore it with `{}`", reinstall(dist)));
+        if !unlisted.is_empty() {
+            reason.push_str(", and remove what no RECORD lists (a reinstall leaves it)");
+        }
+    } else {
+        let shown: Vec<String> = unlisted.iter().take(SHOWN).map(|p| shell_word(p)).collect();
+        reason.push_str(&format!(
+            ". A reinstall leaves such files in place: if nothing needs them, remove them (in {}: `rm -r {}`); if something does, it belongs in a package of its own",
+            dist.site_dir.display(),
+            shown.join(" ")
+        ));
+    }
+    reason.push_str(", or run `icelock check` for the full list");
     Attributed::unproven(vec![reason])
+}
+
+/// `word` as one word to a POSIX shell: as it is when it is plain, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./-+=@,:".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_word("demo_core/util/"), "demo_core/util/");
+        assert_eq!(shell_word("a b.py"), "'a b.py'");
+        assert_eq!(shell_word("it's.py"), "'it'\\''s.py'");
+        assert_eq!(shell_word("$(x)"), "'$(x)'");
+    }
 }

@@ -1,4 +1,4 @@
-//! Integrity: do the installed files still match RECORD?
+//! Integrity: do the installed files still match RECORD, and is nothing beside them?
 //!
 //! Every hashed RECORD row is resolved inside the distribution's prefix (a row that points out of
 //! it, directly, absolutely or through a symlink, is reported and never opened), then streamed
@@ -45,6 +45,22 @@ pub enum FileProblem {
     Unreadable { path: String, message: String },
     #[error("{path}: hash algorithm {algorithm:?} is not supported (sha256, sha384, sha512 are)")]
     UnsupportedHash { path: String, algorithm: String },
+    /// In the distribution's folders (a trailing `/` for a folder) but in no RECORD of its site
+    /// folder; `shadows` is the listed module a top-level entry is imported in place of.
+    #[error("{path}: {}", unlisted_why(.shadows))]
+    Unlisted {
+        path: String,
+        shadows: Option<String>,
+    },
+}
+
+fn unlisted_why(shadows: &Option<String>) -> String {
+    match shadows {
+        Some(module) => format!(
+            "in no RECORD, and imported as `{module}` in place of the distribution's own (a rebuild from a lock would not have it)"
+        ),
+        None => "in the distribution's folders but in no RECORD (a rebuild from a lock would not have it)".into(),
+    }
 }
 
 impl FileProblem {
@@ -56,7 +72,8 @@ impl FileProblem {
             | Self::OutsideEnvironment { path, .. }
             | Self::Unreadable { path, .. }
             | Self::NotAFile { path, .. }
-            | Self::UnsupportedHash { path, .. } => path,
+            | Self::UnsupportedHash { path, .. }
+            | Self::Unlisted { path, .. } => path,
         }
     }
 }
@@ -194,7 +211,8 @@ fn run(
     }
     // A folder kept open past this run could be replaced on disk before the next one.
     rayon::broadcast(|_| at_folder::forget());
-    for r in &mut results {
+    for (r, unlisted) in results.iter_mut().zip(crate::unlisted::find(dists)) {
+        r.problems.extend(unlisted);
         r.problems.sort_by(|a, b| a.path().cmp(b.path()));
     }
     let remembered = cache.and_then(|(known, _)| KnownFiles::rebuilt(known, &reused, fresh));

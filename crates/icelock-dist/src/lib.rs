@@ -16,6 +16,7 @@ pub mod metadata;
 pub mod record;
 mod scan;
 mod source;
+mod unlisted;
 pub mod wheel;
 
 use std::path::PathBuf;
