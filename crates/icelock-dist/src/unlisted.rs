@@ -9,13 +9,14 @@
 //! So every folder below a site folder that holds a listed file is listed itself, and what is
 //! in it must be listed by some RECORD of that site folder; at the top of the site folder,
 //! where other tools keep files of their own (virtualenv's `_virtualenv.py`, `.pth` files), only
-//! what would be imported in place of a listed module is.
+//! what the import system would take before a listed module of the same name is.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::InstalledDist;
 use crate::integrity::{FileProblem, locate};
@@ -35,18 +36,43 @@ pub(crate) fn find(dists: &[InstalledDist]) -> Vec<Vec<FileProblem>> {
     found
 }
 
+/// One folder below a site folder that holds listed files: their names, and the dists
+/// listing them.
+#[derive(Default)]
+struct Listed<'a> {
+    names: FxHashSet<Cow<'a, str>>,
+    owners: BTreeSet<usize>,
+}
+
+/// A RECORD row's path relative to `site`, `/`-separated, when it lies below it. Rows are
+/// nearly always plain relative paths, taken as they are; only the rare one with `.`, `..` or
+/// a root is resolved.
+fn below_site<'a>(dist: &InstalledDist, site: &Path, row: &'a str) -> Option<Cow<'a, str>> {
+    let plain = !row.starts_with('/')
+        && !row.contains('\\')
+        && row
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..");
+    if plain && dist.site_dir == site {
+        return Some(Cow::Borrowed(row));
+    }
+    let path = locate(dist, row).ok()?;
+    let below = path.strip_prefix(site).ok()?.to_str()?;
+    (!below.is_empty()).then(|| Cow::Owned(below.replace('\\', "/")))
+}
+
 /// What one site folder's dists (`members`, indexes into `dists`) own, and what is unlisted.
+///
+/// Keyed by relative text, not by paths: a large environment lists some 80,000 files, and
+/// hashing a `Path` walks its components.
 fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usize, FileProblem)> {
-    let mut listed: HashSet<PathBuf> = HashSet::new();
-    // A folder holding listed files, and the dists listing them.
-    let mut folders: HashMap<PathBuf, BTreeSet<usize>> = HashMap::new();
+    // Folder (relative, "" for the site folder itself) -> what it holds listed.
+    let mut folders: FxHashMap<Cow<'_, str>, Listed<'_>> = FxHashMap::default();
     // Folders some listed file lies below (namespace levels included).
-    let mut above: HashSet<PathBuf> = HashSet::new();
-    // A name at the top of the site folder, as imported, and the dists with files under it.
-    let mut top: HashMap<String, BTreeSet<usize>> = HashMap::new();
+    let mut above: FxHashSet<String> = FxHashSet::default();
     // Top-level names of dists without a RECORD (legacy egg-info installs): nothing is known
     // of their files, so their folders are left alone rather than called unlisted.
-    let mut unknown_owner: HashSet<String> = HashSet::new();
+    let mut unknown_owner: FxHashSet<String> = FxHashSet::default();
     for &i in members {
         let dist = &dists[i];
         let Some(record) = &dist.record else {
@@ -57,63 +83,57 @@ fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usiz
             continue;
         };
         for row in record {
-            let Ok(path) = locate(dist, &row.path) else {
+            let Some(path) = below_site(dist, site, &row.path) else {
                 continue;
             };
-            let Ok(below) = path.strip_prefix(site) else {
-                continue;
+            let (folder, name) = match path {
+                Cow::Borrowed(p) => match p.rsplit_once('/') {
+                    Some((f, n)) => (Cow::Borrowed(f), Cow::Borrowed(n)),
+                    None => (Cow::Borrowed(""), Cow::Borrowed(p)),
+                },
+                Cow::Owned(p) => match p.rsplit_once('/') {
+                    Some((f, n)) => (Cow::Owned(f.to_string()), Cow::Owned(n.to_string())),
+                    None => (Cow::Borrowed(""), Cow::Owned(p.clone())),
+                },
             };
-            let Some(first) = below.components().next() else {
-                continue;
-            };
-            let first = first.as_os_str();
-            if !is_metadata_folder(first) {
-                top.entry(module_name(first)).or_default().insert(i);
+            // A folder already known has its ancestors known too.
+            let mut up: &str = &folder;
+            while !up.is_empty() && !above.contains(up) {
+                above.insert(up.to_string());
+                up = up.rsplit_once('/').map_or("", |(parent, _)| parent);
             }
-            let mut folder = path.parent();
-            if let Some(parent) = folder
-                && parent != site
-            {
-                folders.entry(parent.to_path_buf()).or_default().insert(i);
-            }
-            while let Some(f) = folder
-                && f != site
-                && f.starts_with(site)
-            {
-                above.insert(f.to_path_buf());
-                folder = f.parent();
-            }
-            listed.insert(path);
+            let listed = folders.entry(folder).or_default();
+            listed.names.insert(name);
+            listed.owners.insert(i);
         }
     }
-    let relative = |path: &Path| -> String {
-        path.strip_prefix(site)
-            .unwrap_or(path)
-            .to_string_lossy()
-            .replace('\\', "/")
-    };
-    let mut out: Vec<(usize, FileProblem)> = folders
-        .par_iter()
+    let root = folders.remove("").unwrap_or_default();
+    let first_of = |folder: &str| folder.split('/').next().unwrap_or(folder).to_string();
+    let checked: Vec<(&Cow<'_, str>, &Listed<'_>)> = folders
+        .iter()
         .filter(|(folder, _)| {
-            let below = folder.strip_prefix(site).unwrap_or(folder);
-            let first = below.components().next().map(|c| c.as_os_str());
+            let first = first_of(folder);
             // Metadata folders are compared with the artifact's RECORD where it matters, and
             // hold files installers add (micropip's PYODIDE_*, uv's uv_build.json).
-            !first.is_some_and(is_metadata_folder)
-                && !first.is_some_and(|f| unknown_owner.contains(&module_name(f)))
-                && !is_bytecode_folder(folder)
+            !is_metadata_folder(&first)
+                && !unknown_owner.contains(&module_name(&first))
+                && !folder.rsplit('/').next().is_some_and(is_bytecode_folder)
         })
-        .flat_map_iter(|(folder, owners)| {
+        .collect();
+    let mut out: Vec<(usize, FileProblem)> = checked
+        .par_iter()
+        .flat_map_iter(|(folder, listed)| {
             let mut here = Vec::new();
-            for (path, is_folder) in entries(folder) {
-                if listed.contains(&path) || (is_folder && above.contains(&path)) {
+            for (name, is_folder) in entries(&site.join(folder.as_ref())) {
+                if is_bytecode_folder(&name) {
                     continue;
                 }
-                if is_bytecode_folder(&path) {
+                let shown = format!("{folder}/{name}");
+                if (is_folder && above.contains(&shown)) || listed.names.contains(name.as_str()) {
                     continue;
                 }
-                let shown = relative(&path) + if is_folder { "/" } else { "" };
-                for &i in owners {
+                let shown = shown + if is_folder { "/" } else { "" };
+                for &i in &listed.owners {
                     here.push((
                         i,
                         FileProblem::Unlisted {
@@ -126,23 +146,58 @@ fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usiz
             here
         })
         .collect();
-    // The top of the site folder: only what is imported in place of a listed module.
-    for (path, is_folder) in entries(site) {
-        let Some(name) = path.file_name() else {
-            continue;
+
+    // The top of the site folder: only what the import system takes before a listed module
+    // of the same name. Each name's best listed entry, and the dists with files in or under it.
+    let mut top: FxHashMap<String, (Rank, BTreeSet<usize>)> = FxHashMap::default();
+    let mut rank_listed = |first: &str, rank: Option<Rank>, owners: &BTreeSet<usize>| {
+        let Some(rank) = rank else {
+            return;
         };
-        if listed.contains(&path)
-            || (is_folder && above.contains(&path))
-            || is_metadata_folder(name)
-            || !(is_folder || is_module_file(name))
+        if is_metadata_folder(first) {
+            return;
+        }
+        let (best, all) = top
+            .entry(module_name(first))
+            .or_insert((rank, BTreeSet::new()));
+        *best = (*best).min(rank);
+        all.extend(owners);
+    };
+    for name in &root.names {
+        rank_listed(name, file_rank(name.as_ref()), &root.owners);
+    }
+    let mut under: FxHashMap<String, BTreeSet<usize>> = FxHashMap::default();
+    for (folder, listed) in &folders {
+        under
+            .entry(first_of(folder))
+            .or_default()
+            .extend(&listed.owners);
+    }
+    for (first, owners) in &under {
+        rank_listed(first, Some(folder_rank(&site.join(first))), owners);
+    }
+    for (name, is_folder) in entries(site) {
+        if (is_folder && above.contains(&name))
+            || root.names.contains(name.as_str())
+            || is_metadata_folder(&name)
         {
             continue;
         }
-        let module = module_name(name);
-        let Some(owners) = top.get(&module) else {
+        let rank = if is_folder {
+            Some(folder_rank(&site.join(&name)))
+        } else {
+            file_rank(&name)
+        };
+        let module = module_name(&name);
+        let (Some(rank), Some((listed_rank, owners))) = (rank, top.get(&module)) else {
             continue;
         };
-        let shown = relative(&path) + if is_folder { "/" } else { "" };
+        // Two extension modules of one name rank by a suffix order this does not model:
+        // either may win, so a tie counts as shadowing.
+        if rank > *listed_rank {
+            continue;
+        }
+        let shown = name + if is_folder { "/" } else { "" };
         for &i in owners {
             out.push((
                 i,
@@ -156,17 +211,18 @@ fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usiz
     out
 }
 
-/// The entries of `folder`, each with whether it is a folder (a symlink is judged by what it
-/// is itself, never followed); none when it cannot be read (its RECORD rows report that).
-fn entries(folder: &Path) -> Vec<(PathBuf, bool)> {
+/// The names in `folder` (those that are text), each with whether it is a folder (a symlink is
+/// judged by what it is itself, never followed); none when it cannot be read (its RECORD rows
+/// report that).
+fn entries(folder: &Path) -> Vec<(String, bool)> {
     let Ok(read) = std::fs::read_dir(folder) else {
         return Vec::new();
     };
-    let mut out: Vec<(PathBuf, bool)> = read
+    let mut out: Vec<(String, bool)> = read
         .flatten()
-        .map(|e| {
+        .filter_map(|e| {
             let is_folder = e.file_type().is_ok_and(|t| t.is_dir());
-            (e.path(), is_folder)
+            Some((e.file_name().into_string().ok()?, is_folder))
         })
         .collect();
     out.sort();
@@ -176,27 +232,178 @@ fn entries(folder: &Path) -> Vec<(PathBuf, bool)> {
 /// Python writes bytecode into `__pycache__` at import time (for each version and optimisation
 /// level run), and imports a file there only for a source file beside the folder, which is
 /// itself checked: what it holds is never unlisted.
-fn is_bytecode_folder(path: &Path) -> bool {
-    path.file_name() == Some(OsStr::new("__pycache__"))
+fn is_bytecode_folder(name: &str) -> bool {
+    name == "__pycache__"
 }
 
-fn is_metadata_folder(name: &OsStr) -> bool {
-    let name = name.to_string_lossy();
+fn is_metadata_folder(name: &str) -> bool {
     name.ends_with(".dist-info") || name.ends_with(".egg-info") || name.ends_with(".data")
 }
 
 /// What `import` would call a top-level entry: a folder by its name, a module by what is
 /// before its first dot (`six.py`, `_speedups.cpython-311-x86_64-linux-gnu.so`).
-fn module_name(name: &OsStr) -> String {
-    let name = name.to_string_lossy();
-    name.split('.').next().unwrap_or(&name).to_string()
+fn module_name(name: &str) -> String {
+    name.split('.').next().unwrap_or(name).to_string()
 }
 
-/// A file the import system loads as a module: source, bytecode beside it (sourceless), or an
-/// extension module.
-fn is_module_file(name: &OsStr) -> bool {
-    let name = name.to_string_lossy();
-    [".py", ".pyc", ".pyw", ".so", ".pyd"]
-        .iter()
-        .any(|suffix| name.ends_with(suffix))
+/// What the import system takes first when one folder holds several entries of one name
+/// (the lowest): a folder with an `__init__`, an extension module, source, sourceless
+/// bytecode, and only then a folder without `__init__` (a namespace portion).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Rank {
+    Package,
+    Extension,
+    Source,
+    Bytecode,
+    Namespace,
+}
+
+/// A file's rank as a module, `None` for a file `import` never loads.
+fn file_rank(name: &str) -> Option<Rank> {
+    if name.ends_with(".so") || name.ends_with(".pyd") {
+        Some(Rank::Extension)
+    } else if name.ends_with(".py") || name.ends_with(".pyw") {
+        Some(Rank::Source)
+    } else if name.ends_with(".pyc") {
+        Some(Rank::Bytecode)
+    } else {
+        None
+    }
+}
+
+fn folder_rank(folder: &Path) -> Rank {
+    let has_init = entries(folder).iter().any(|(name, is_folder)| {
+        !is_folder && module_name(name) == "__init__" && file_rank(name).is_some()
+    });
+    if has_init {
+        Rank::Package
+    } else {
+        Rank::Namespace
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::RecordEntry;
+    use crate::{DistFormat, PyodideFiles, Source};
+    use std::str::FromStr;
+
+    /// A dist in `site` whose RECORD lists `rows`, each file written; no RECORD with `None`.
+    fn dist(site: &Path, name: &str, rows: Option<&[&str]>, imports: &[&str]) -> InstalledDist {
+        for row in rows.unwrap_or_default() {
+            let path = site.join(row);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, "").unwrap();
+        }
+        InstalledDist {
+            name: uv_normalize::PackageName::from_str(name).unwrap(),
+            display_name: name.into(),
+            version: uv_pep440::Version::from_str("1.0").unwrap(),
+            format: if rows.is_some() {
+                DistFormat::DistInfo
+            } else {
+                DistFormat::EggInfo
+            },
+            location: site.join(format!("{name}-1.0.dist-info")),
+            site_dir: site.to_path_buf(),
+            prefix: site.to_path_buf(),
+            metadata: None,
+            metadata_sha256: None,
+            wheel: None,
+            record: rows.map(|rows| {
+                rows.iter()
+                    .map(|r| RecordEntry {
+                        path: (*r).into(),
+                        hash: None,
+                        size: None,
+                    })
+                    .collect()
+            }),
+            record_sha256: None,
+            entry_points: None,
+            installer: None,
+            requested: false,
+            source: Source::Index,
+            pyodide_files: PyodideFiles::default(),
+            built_by_uv: false,
+            provenance: None,
+            imports: imports.iter().map(|s| s.to_string()).collect(),
+            problems: vec![],
+        }
+    }
+
+    fn touch(site: &Path, path: &str) {
+        let path = site.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "").unwrap();
+    }
+
+    /// Per dist, the unlisted paths found.
+    fn found(dists: &[InstalledDist]) -> Vec<Vec<String>> {
+        find(dists)
+            .into_iter()
+            .map(|ps| {
+                let mut paths: Vec<String> = ps.iter().map(|p| p.path().to_string()).collect();
+                paths.sort();
+                paths
+            })
+            .collect()
+    }
+
+    #[test]
+    fn at_the_top_only_what_is_imported_first() {
+        let tmp = tempfile::tempdir().unwrap();
+        let site = std::fs::canonicalize(tmp.path()).unwrap();
+        let six = dist(
+            &site,
+            "six",
+            Some(&["six.py", "six-1.0.dist-info/RECORD"]),
+            &[],
+        );
+        // Taken before six.py: a package folder, an extension module.
+        touch(&site, "six/__init__.py");
+        touch(&site, "six.cpython-311-x86_64-linux-gnu.so");
+        // Never taken before it: a namespace folder, sourceless bytecode; nor is another
+        // tool's module, nor what Python writes into __pycache__.
+        std::fs::create_dir(site.join("six_ns")).unwrap();
+        touch(&site, "six.pyc");
+        touch(&site, "_virtualenv.py");
+        touch(&site, "_virtualenv.pth");
+        touch(&site, "__pycache__/six.cpython-311.pyc");
+        touch(&site, "six-1.0.dist-info/INSTALLER");
+        assert_eq!(
+            found(&[six]),
+            [["six.cpython-311-x86_64-linux-gnu.so", "six/"]]
+        );
+    }
+
+    #[test]
+    fn in_a_dists_folders_everything_is_listed_or_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        let site = std::fs::canonicalize(tmp.path()).unwrap();
+        let a = dist(&site, "a", Some(&["pkg/__init__.py", "pkg/a.py"]), &[]);
+        let b = dist(&site, "b", Some(&["pkg/b.py"]), &[]);
+        let alpha = dist(&site, "ns-alpha", Some(&["ns/alpha/__init__.py"]), &[]);
+        let legacy = dist(&site, "legacy", None, &["legacy"]);
+        touch(&site, "pkg/added.py");
+        touch(&site, "pkg/sub/mod.py");
+        touch(&site, "pkg/__pycache__/a.cpython-311.opt-1.pyc");
+        // A namespace level holds no listed file: what else sits there is nobody's, but a
+        // module at the top of that name is taken before the namespace.
+        touch(&site, "ns/other.py");
+        touch(&site, "ns/alpha/__pycache__/__init__.cpython-312.pyc");
+        touch(&site, "ns.py");
+        // Nothing is known of a legacy install's files.
+        touch(&site, "legacy/__init__.py");
+        assert_eq!(
+            found(&[a, b, alpha, legacy]),
+            vec![
+                vec!["pkg/added.py".to_string(), "pkg/sub/".into()],
+                vec!["pkg/added.py".to_string(), "pkg/sub/".into()],
+                vec!["ns.py".to_string()],
+                vec![],
+            ]
+        );
+    }
 }
