@@ -33,7 +33,8 @@ pub enum Status {
     /// The locked version, but not a locked file: another wheel, or a build with the same
     /// METADATA and other files.
     Artifact,
-    /// Installed files no longer match the installed RECORD.
+    /// Installed files no longer match the installed RECORD, or files no RECORD lists sit in
+    /// its folders.
     Modified,
     /// Could not be checked; `reason` says why.
     Unverifiable,
@@ -299,7 +300,7 @@ async fn judge_one(
     (report, true)
 }
 
-/// `report` overruled: files of `dist` changed since install.
+/// `report` overruled: files of `dist` changed since install, or added beside them.
 fn modified(
     mut report: PackageReport,
     dist: &InstalledDist,
@@ -315,12 +316,7 @@ fn modified(
         .iter()
         .map(|p| p.path().to_string())
         .collect();
-    report.reason = Some(format!(
-        "{} installed file(s) no longer match the installed RECORD: {}; restore them with `{}`",
-        integrity.problems.len(),
-        integrity.problems[0],
-        icelock_attribute::reinstall_command(dist)
-    ));
+    report.reason = Some(icelock_attribute::modified_reason(dist, integrity));
     report
 }
 

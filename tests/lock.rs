@@ -1565,6 +1565,28 @@ fn files_added_beside_the_listed_ones_are_refused() {
             "{report:#}"
         );
 
+        // With a listed file changed too, the way out is the reinstall and the removal both.
+        let util = site.join("demo_core/util.py");
+        let text = fs::read_to_string(&util).unwrap();
+        fs::write(&util, format!("{text}# edited\n")).unwrap();
+        let both = lock_in_home(home.path(), &venv.root, &flags).reasons("demo-core");
+        assert!(
+            both.contains("demo_core/util.py") && both.contains("demo_core/util/"),
+            "{both}"
+        );
+        assert!(
+            both.contains("Restore it with `")
+                && both.contains("and remove what no RECORD lists (a reinstall leaves it)"),
+            "{both}"
+        );
+        fs::write(&util, text).unwrap();
+        assert!(
+            core.contains("A reinstall leaves such files in place")
+                && core.contains("`rm -r demo_core/util/`")
+                && !core.contains("Restore it with"),
+            "only unlisted files: removing them is the way out, not a reinstall: {core}"
+        );
+
         fs::remove_dir_all(site.join("demo_core/util")).unwrap();
         fs::remove_dir_all(site.join("singlemod")).unwrap();
         all_proven(&lock_in_home(home.path(), &venv.root, &flags));

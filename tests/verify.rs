@@ -361,6 +361,19 @@ fn every_producers_lock_verifies_and_names_each_drift() {
             let files = |name: &str| str_vec(&package(&report, name)["files"]);
             assert_eq!(files("demo-single"), ["singlemod.py"], "{label}");
             assert_eq!(files("demo-scripts"), ["demo_scripts/extra.py"], "{label}");
+            // Each with the way out that works: a reinstall for an edit, removal for an
+            // added file (a reinstall leaves it).
+            let reason = |name: &str| package(&report, name)["reason"].to_string();
+            assert!(
+                reason("demo-single").contains("Restore it with `"),
+                "{label}"
+            );
+            assert!(
+                reason("demo-scripts").contains("A reinstall leaves such files in place")
+                    && reason("demo-scripts").contains("rm -r demo_scripts/extra.py"),
+                "{label}: {}",
+                reason("demo-scripts")
+            );
             assert!(files("demo-native").contains(&so.to_string()), "{label}");
             assert!(
                 package(&report, "nsdemo-alpha")["locked"]["line"]

@@ -713,12 +713,17 @@ pub fn icelock_exe() -> PathBuf {
 /// An `icelock` command with `VIRTUAL_ENV` (and conda's equivalent) removed.
 pub fn icelock_command<S: AsRef<OsStr>>(args: &[S]) -> Command {
     let mut cmd = Command::new(icelock_exe());
-    cmd.args(args)
-        .env_remove("VIRTUAL_ENV")
+    cmd.args(args);
+    without_active_env(&mut cmd);
+    cmd
+}
+
+/// No activated environment for icelock to pick up, and no input.
+fn without_active_env(cmd: &mut Command) {
+    cmd.env_remove("VIRTUAL_ENV")
         .env_remove("CONDA_PREFIX")
         .env_remove("CONDA_DEFAULT_ENV")
         .stdin(Stdio::null());
-    cmd
 }
 
 /// [`icelock_command`] run on a pseudo-terminal (Python's `pty`, from the tools venv): its
@@ -730,11 +735,8 @@ pub fn icelock_on_terminal<S: AsRef<OsStr>>(args: &[S]) -> Command {
         "import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))",
     ])
     .arg(icelock_exe())
-    .args(args)
-    .env_remove("VIRTUAL_ENV")
-    .env_remove("CONDA_PREFIX")
-    .env_remove("CONDA_DEFAULT_ENV")
-    .stdin(Stdio::null());
+    .args(args);
+    without_active_env(&mut cmd);
     cmd
 }
 

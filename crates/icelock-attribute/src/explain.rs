@@ -131,6 +131,12 @@ pub(crate) fn built_locally(
 /// A dist whose installed files no longer match its own RECORD, or whose folders hold what no
 /// RECORD lists.
 pub(crate) fn modified(dist: &InstalledDist, integrity: &Integrity) -> Attributed {
+    Attributed::unproven(vec![modified_reason(dist, integrity)])
+}
+
+/// What is wrong with the installed files (the first few named) and the way to put them right,
+/// which for a file no RECORD lists is not a reinstall.
+pub(crate) fn modified_reason(dist: &InstalledDist, integrity: &Integrity) -> String {
     let shown: Vec<String> = integrity
         .problems
         .iter()
@@ -171,7 +177,7 @@ pub(crate) fn modified(dist: &InstalledDist, integrity: &Integrity) -> Attribute
         ));
     }
     reason.push_str(", or run `icelock check` for the full list");
-    Attributed::unproven(vec![reason])
+    reason
 }
 
 /// `word` as one word to a POSIX shell: as it is when it is plain, else single-quoted.

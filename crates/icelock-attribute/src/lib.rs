@@ -46,6 +46,15 @@ pub fn reinstall_command(dist: &InstalledDist) -> String {
     explain::reinstall_wheel(dist)
 }
 
+/// Why `dist`, whose installed files fail `integrity`, cannot be proven, and what puts it
+/// right: what `lock` says of it, for every command that finds it so.
+pub fn modified_reason(
+    dist: &InstalledDist,
+    integrity: &icelock_dist::integrity::Integrity,
+) -> String {
+    explain::modified_reason(dist, integrity)
+}
+
 /// How much a proof checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Verify {

@@ -826,7 +826,6 @@ mod tests {
     mod known_files {
         use super::*;
         use crate::record::RecordHash;
-        use crate::{DistFormat, PyodideFiles, Source};
         use std::str::FromStr;
         use std::time::Duration;
 
@@ -838,16 +837,6 @@ mod tests {
             std::fs::write(site.join("pkg/mod.py"), content).unwrap();
             make_old(&site.join("pkg/mod.py"));
             InstalledDist {
-                name: uv_normalize::PackageName::from_str("pkg").unwrap(),
-                display_name: "pkg".into(),
-                version: uv_pep440::Version::from_str("1.0").unwrap(),
-                format: DistFormat::DistInfo,
-                location: site.join("pkg-1.0.dist-info"),
-                site_dir: site,
-                prefix,
-                metadata: None,
-                metadata_sha256: None,
-                wheel: None,
                 record: Some(vec![RecordEntry {
                     path: "pkg/mod.py".into(),
                     hash: Some(RecordHash {
@@ -856,16 +845,7 @@ mod tests {
                     }),
                     size: Some(content.len() as u64),
                 }]),
-                record_sha256: None,
-                entry_points: None,
-                installer: None,
-                requested: false,
-                source: Source::Index,
-                pyodide_files: PyodideFiles::default(),
-                built_by_uv: false,
-                provenance: None,
-                imports: vec![],
-                problems: vec![],
+                ..crate::test_dist("pkg", &site, &prefix)
             }
         }
 

@@ -102,3 +102,37 @@ impl InstalledDist {
             .unwrap_or_default()
     }
 }
+
+/// A distribution for unit tests: `name` 1.0 in `site`, under `prefix`, with nothing read
+/// (no METADATA, no RECORD): a test sets the fields it is about.
+#[cfg(test)]
+pub(crate) fn test_dist(
+    name: &str,
+    site: &std::path::Path,
+    prefix: &std::path::Path,
+) -> InstalledDist {
+    use std::str::FromStr;
+    InstalledDist {
+        name: PackageName::from_str(name).unwrap(),
+        display_name: name.into(),
+        version: Version::from_str("1.0").unwrap(),
+        format: DistFormat::DistInfo,
+        location: site.join(format!("{name}-1.0.dist-info")),
+        site_dir: site.to_path_buf(),
+        prefix: prefix.to_path_buf(),
+        metadata: None,
+        metadata_sha256: None,
+        wheel: None,
+        record: None,
+        record_sha256: None,
+        entry_points: None,
+        installer: None,
+        requested: false,
+        source: Source::Index,
+        pyodide_files: PyodideFiles::default(),
+        built_by_uv: false,
+        provenance: None,
+        imports: vec![],
+        problems: vec![],
+    }
+}

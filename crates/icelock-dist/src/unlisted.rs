@@ -44,20 +44,20 @@ struct Listed<'a> {
     owners: BTreeSet<usize>,
 }
 
-/// A RECORD row's path relative to `site`, `/`-separated, when it lies below it. Rows are
+/// A RECORD row's path relative to the dist's site folder, `/`-separated, when it lies below it. Rows are
 /// nearly always plain relative paths, taken as they are; only the rare one with `.`, `..` or
 /// a root is resolved.
-fn below_site<'a>(dist: &InstalledDist, site: &Path, row: &'a str) -> Option<Cow<'a, str>> {
+fn below_site<'a>(dist: &InstalledDist, row: &'a str) -> Option<Cow<'a, str>> {
     let plain = !row.starts_with('/')
         && !row.contains('\\')
         && row
             .split('/')
             .all(|c| !c.is_empty() && c != "." && c != "..");
-    if plain && dist.site_dir == site {
+    if plain {
         return Some(Cow::Borrowed(row));
     }
     let path = locate(dist, row).ok()?;
-    let below = path.strip_prefix(site).ok()?.to_str()?;
+    let below = path.strip_prefix(&dist.site_dir).ok()?.to_str()?;
     (!below.is_empty()).then(|| Cow::Owned(below.replace('\\', "/")))
 }
 
@@ -83,7 +83,7 @@ fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usiz
             continue;
         };
         for row in record {
-            let Some(path) = below_site(dist, site, &row.path) else {
+            let Some(path) = below_site(dist, &row.path) else {
                 continue;
             };
             let (folder, name) = match path {
@@ -211,18 +211,23 @@ fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usiz
     out
 }
 
-/// The names in `folder` (those that are text), each with whether it is a folder (a symlink is
-/// judged by what it is itself, never followed); none when it cannot be read (its RECORD rows
-/// report that).
+/// The names in `folder`, each with whether it is a folder, or a symlink to one (the import
+/// system follows it; only its target's kind is read); none when it cannot be read (its
+/// RECORD rows report that). A name that is not UTF-8 is shown with U+FFFD in it: no RECORD
+/// can list it.
 fn entries(folder: &Path) -> Vec<(String, bool)> {
     let Ok(read) = std::fs::read_dir(folder) else {
         return Vec::new();
     };
     let mut out: Vec<(String, bool)> = read
         .flatten()
-        .filter_map(|e| {
-            let is_folder = e.file_type().is_ok_and(|t| t.is_dir());
-            Some((e.file_name().into_string().ok()?, is_folder))
+        .map(|e| {
+            let is_folder = match e.file_type() {
+                Ok(t) if t.is_symlink() => std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir()),
+                Ok(t) => t.is_dir(),
+                Err(_) => false,
+            };
+            (e.file_name().to_string_lossy().into_owned(), is_folder)
         })
         .collect();
     out.sort();
@@ -285,9 +290,8 @@ fn folder_rank(folder: &Path) -> Rank {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DistFormat;
     use crate::record::RecordEntry;
-    use crate::{DistFormat, PyodideFiles, Source};
-    use std::str::FromStr;
 
     /// A dist in `site` whose RECORD lists `rows`, each file written; no RECORD with `None`.
     fn dist(site: &Path, name: &str, rows: Option<&[&str]>, imports: &[&str]) -> InstalledDist {
@@ -297,20 +301,11 @@ mod tests {
             std::fs::write(&path, "").unwrap();
         }
         InstalledDist {
-            name: uv_normalize::PackageName::from_str(name).unwrap(),
-            display_name: name.into(),
-            version: uv_pep440::Version::from_str("1.0").unwrap(),
             format: if rows.is_some() {
                 DistFormat::DistInfo
             } else {
                 DistFormat::EggInfo
             },
-            location: site.join(format!("{name}-1.0.dist-info")),
-            site_dir: site.to_path_buf(),
-            prefix: site.to_path_buf(),
-            metadata: None,
-            metadata_sha256: None,
-            wheel: None,
             record: rows.map(|rows| {
                 rows.iter()
                     .map(|r| RecordEntry {
@@ -320,16 +315,8 @@ mod tests {
                     })
                     .collect()
             }),
-            record_sha256: None,
-            entry_points: None,
-            installer: None,
-            requested: false,
-            source: Source::Index,
-            pyodide_files: PyodideFiles::default(),
-            built_by_uv: false,
-            provenance: None,
             imports: imports.iter().map(|s| s.to_string()).collect(),
-            problems: vec![],
+            ..crate::test_dist(name, site, site)
         }
     }
 
@@ -404,6 +391,30 @@ mod tests {
                 vec!["ns.py".to_string()],
                 vec![],
             ]
+        );
+    }
+
+    /// The import system follows symlinks, so their targets' kind counts: a symlink to a
+    /// package folder shadows a listed module, and a listed folder reached through one is not
+    /// unlisted. A name no RECORD can hold (not UTF-8) is still named.
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_are_judged_by_their_targets_and_odd_names_are_named() {
+        use std::os::unix::ffi::OsStrExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let site = std::fs::canonicalize(tmp.path()).unwrap().join("site");
+        std::fs::create_dir(&site).unwrap();
+        let elsewhere = site.parent().unwrap().join("elsewhere");
+        touch(&elsewhere, "real_pkg/__init__.py");
+        std::os::unix::fs::symlink(elsewhere.join("real_pkg"), site.join("linked")).unwrap();
+        let one = dist(&site, "one", Some(&["mod.py", "linked/a.py"]), &[]);
+        touch(&elsewhere, "shadow/__init__.py");
+        std::os::unix::fs::symlink(elsewhere.join("shadow"), site.join("mod")).unwrap();
+        let odd = std::ffi::OsStr::from_bytes(b"odd\xff.py");
+        std::fs::write(elsewhere.join("real_pkg").join(odd), "").unwrap();
+        assert_eq!(
+            found(&[one]),
+            [["linked/__init__.py", "linked/odd\u{fffd}.py", "mod/"]]
         );
     }
 }
