@@ -1749,6 +1749,50 @@ fn forged_installs_are_refused_by_default() {
     }
 }
 
+/// A local wheel read whole is checked member by member: one whose member has other code with
+/// the size and CRC-32 of the genuine file (the zip's directory then agrees with every
+/// installed file) is refused with the member named, where the whole file's hash alone would
+/// have "proven" it. uv records no hash for a path install, so the file on disk is what would
+/// be locked.
+#[test]
+fn a_whole_wheel_is_checked_member_by_member() {
+    let tmp = tempdir();
+    let (_, genuine) = served().wheel("demo-core", "1.2");
+    let forged = forge(
+        &genuine.path,
+        &tmp.path().join("forged"),
+        "crc:demo_core/util.py",
+    );
+    let wheels = tmp.path().join("wheels");
+    fs::create_dir_all(&wheels).unwrap();
+    let local = wheels.join(genuine.path.file_name().unwrap());
+    fs::copy(&genuine.path, &local).unwrap();
+    let venv = Venv::create(&tmp.path().join("venv"), Installer::Uv);
+    run_ok(
+        venv.uv_pip_command("install")
+            .args(["--no-index", "--no-deps"])
+            .arg(&local),
+    );
+    let home = tempdir();
+    for verify in ["record", "hash"] {
+        let run = lock_in_home(home.path(), &venv.root, &["--no-index", "--verify", verify]);
+        all_proven(&run);
+        assert_eq!(run.pkg("demo-core")["source"]["proof"], "wheel-hash");
+    }
+
+    fs::copy(&forged, &local).unwrap();
+    for verify in ["record", "hash"] {
+        let run = lock_in_home(home.path(), &venv.root, &["--no-index", "--verify", verify]);
+        assert_eq!(run.code, 1, "--verify {verify}\n{}", show(&run.out));
+        let reasons = run.reasons("demo-core");
+        assert!(
+            reasons.contains("demo_core/util.py")
+                && reasons.contains("does not hash to its RECORD row"),
+            "--verify {verify}: the member is named: {reasons}"
+        );
+    }
+}
+
 /// The index serves forged wheels under the real file names (listing their own sha256, as an
 /// index would) while the environment holds the genuine ones: refused too, with the files
 /// named; everything else proven.

@@ -260,8 +260,60 @@ async fn compare(
     let settled = plan.settle(&bytes, scripts);
     if let Settled::Bound(bound) = &settled {
         zip_agrees(dist, &bound.verbatim, &first.listing).await?;
+        members_match_record(dist, wheel, &bound.verbatim)?;
     }
     Ok(settled)
+}
+
+/// A wheel read whole is in hand, so its members are hashed, not only sized and CRC'd: each
+/// member taken as the installed file must hash to its RECORD row (the installed row, which
+/// equals the wheel's). A member with the size and CRC-32 of the installed file but other
+/// bytes (a CRC-32 is easy to forge) would otherwise be proven as `wheel-hash` and deployed.
+fn members_match_record(
+    dist: &InstalledDist,
+    wheel: &mut WheelFile,
+    verbatim: &[(String, String)],
+) -> Result<(), String> {
+    let rows: BTreeMap<&str, &icelock_dist::RecordEntry> = dist
+        .record
+        .iter()
+        .flatten()
+        .map(|row| (row.path.as_str(), row))
+        .collect();
+    let expected: BTreeMap<&str, &icelock_dist::record::RecordHash> = verbatim
+        .iter()
+        .filter_map(|(member, installed)| {
+            let hash = rows.get(installed.as_str())?.hash.as_ref()?;
+            Some((member.as_str(), hash))
+        })
+        .collect();
+    let names: Vec<(String, String)> = expected
+        .iter()
+        .map(|(member, hash)| (member.to_string(), hash.algorithm.to_string()))
+        .collect();
+    let Some(digests) = wheel.whole_member_digests(&names) else {
+        return Ok(());
+    };
+    let digests = digests.map_err(|e| e.to_string())?;
+    for (member, hash) in expected {
+        match digests.get(member) {
+            Some(digest) if digest.as_slice() == hash.digest.as_slice() => {}
+            Some(digest) => {
+                return Err(format!(
+                    "the wheel's member {member} does not hash to its RECORD row ({} {}, the member hashes to {}): installing the wheel would not give the installed file",
+                    hash.algorithm,
+                    hash.hex(),
+                    hex::encode(digest)
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "the wheel's RECORD lists {member}, which its zip does not hold: installing it would not give the installed file"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Installers extract members without checking them against RECORD (pip and uv copy its rows

@@ -220,6 +220,46 @@ impl WheelFile {
         }
     }
 
+    /// For a wheel read whole, each of `names` (exact paths inside the zip) inflated and
+    /// hashed with the algorithm given beside it (`sha256`, `sha384` or `sha512`), streamed, so
+    /// a large member is never held; a name the zip does not hold is absent. `None` when only
+    /// ranges were read: then the member bytes were never in hand.
+    pub fn whole_member_digests(
+        &mut self,
+        names: &[(String, String)],
+    ) -> Option<Result<BTreeMap<String, Vec<u8>>, LookupError>> {
+        let Body::Whole(whole) = &mut self.body else {
+            return None;
+        };
+        let url = &self.url;
+        let fail = |e: zip::result::ZipError| LookupError::Wheel {
+            url: redact(url),
+            message: format!("not a readable zip: {e}"),
+        };
+        let reader: Box<dyn ReadSeek + '_> = match &mut whole.data {
+            WholeData::Memory(bytes) => Box::new(std::io::Cursor::new(bytes.as_slice())),
+            WholeData::File(file) => Box::new(&*file),
+        };
+        let digests = (|| {
+            let mut archive = zip::ZipArchive::new(reader).map_err(fail)?;
+            let mut out = BTreeMap::new();
+            for (name, algorithm) in names {
+                let member = match archive.by_name(name) {
+                    Ok(member) => member,
+                    Err(zip::result::ZipError::FileNotFound) => continue,
+                    Err(err) => return Err(fail(err)),
+                };
+                let digest = digest_of(member, algorithm).map_err(|e| LookupError::Wheel {
+                    url: redact(url),
+                    message: format!("{name} could not be inflated: {e}"),
+                })?;
+                out.insert(name.clone(), digest);
+            }
+            Ok(out)
+        })();
+        Some(digests)
+    }
+
     async fn get(
         &mut self,
         indexes: &Indexes,
@@ -248,6 +288,29 @@ impl WheelFile {
             url: redact(&self.url),
             message,
         }
+    }
+}
+
+/// A reader's bytes hashed with a RECORD algorithm; an unknown algorithm is an error.
+fn digest_of(mut reader: impl Read, algorithm: &str) -> std::io::Result<Vec<u8>> {
+    fn stream<D: sha2::Digest>(mut reader: impl Read) -> std::io::Result<Vec<u8>> {
+        let mut hasher = D::new();
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let n = reader.read(&mut buffer)?;
+            if n == 0 {
+                return Ok(hasher.finalize().to_vec());
+            }
+            hasher.update(&buffer[..n]);
+        }
+    }
+    match algorithm {
+        "sha256" => stream::<sha2::Sha256>(&mut reader),
+        "sha384" => stream::<sha2::Sha384>(&mut reader),
+        "sha512" => stream::<sha2::Sha512>(&mut reader),
+        other => Err(std::io::Error::other(format!(
+            "hash algorithm {other:?} is not supported"
+        ))),
     }
 }
 
