@@ -294,8 +294,20 @@ impl Indexes {
             };
             // An index that gives no validators and no lifetime sends the whole page every
             // run; when the part kept is what the cache already holds, rewriting it would only
-            // cost a file creation.
-            if cached.as_ref() != Some(&entry) {
+            // cost a file creation. So would a lifetime extended by less than a minute (the
+            // default lifetime counts from each fetch, so two runs a second apart differ).
+            let same = cached.as_ref().is_some_and(|cached| {
+                let lifetime_moved = match (cached.fresh_until, entry.fresh_until) {
+                    (Some(old), Some(new)) => new.saturating_sub(old) >= 60 || new < old,
+                    (old, new) => old != new,
+                };
+                !lifetime_moved
+                    && PageEntry {
+                        fresh_until: entry.fresh_until,
+                        ..cached.clone()
+                    } == entry
+            });
+            if !same {
                 cache.store_page(url, view, &entry);
             }
         }
