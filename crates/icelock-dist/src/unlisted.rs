@@ -6,10 +6,15 @@
 //! `util.cpython-311-x86_64-linux-gnu.so` before it too, and a `six/` folder at the top of
 //! site-packages in place of the listed `six.py`. A rebuild from a lock would have none of them.
 //!
-//! So every folder below a site folder that holds a listed file is listed itself, and what is
-//! in it must be listed by some RECORD of that site folder; at the top of the site folder,
-//! where other tools keep files of their own (virtualenv's `_virtualenv.py`, `.pth` files), only
-//! what the import system would take before a listed module of the same name is.
+//! So every folder below a site folder that holds a listed file, at any depth (a namespace
+//! level such as `jaraco/`, which holds only other folders, included: an `__init__.py` added
+//! there turns the namespace into a package of someone else's), is listed itself, and what is
+//! in it must be listed by some RECORD of that site folder. A distribution's own `.dist-info`
+//! may hold only what its RECORD lists and the files installers add beside it
+//! ([`INSTALLER_FILES`]): an added `entry_points.txt` registers plugins and scripts. At the
+//! top of the site folder, where other tools keep files of their own (virtualenv's
+//! `_virtualenv.py`, `.pth` files, judged by the environment's survey), only what the import
+//! system would take before a listed module of the same name is.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,8 +73,9 @@ fn below_site<'a>(dist: &InstalledDist, row: &'a str) -> Option<Cow<'a, str>> {
 fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usize, FileProblem)> {
     // Folder (relative, "" for the site folder itself) -> what it holds listed.
     let mut folders: FxHashMap<Cow<'_, str>, Listed<'_>> = FxHashMap::default();
-    // Folders some listed file lies below (namespace levels included).
-    let mut above: FxHashSet<String> = FxHashSet::default();
+    // Folders some listed file lies below (namespace levels included), with the dists whose
+    // files lie below each.
+    let mut above: FxHashMap<String, BTreeSet<usize>> = FxHashMap::default();
     // Top-level names of dists without a RECORD (legacy egg-info installs): nothing is known
     // of their files, so their folders are left alone rather than called unlisted.
     let mut unknown_owner: FxHashSet<String> = FxHashSet::default();
@@ -96,10 +102,16 @@ fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usiz
                     None => (Cow::Borrowed(""), Cow::Owned(p.clone())),
                 },
             };
-            // A folder already known has its ancestors known too.
+            // A folder already known with this owner has its ancestors known with it too.
             let mut up: &str = &folder;
-            while !up.is_empty() && !above.contains(up) {
-                above.insert(up.to_string());
+            while !up.is_empty() {
+                let owners = match above.get_mut(up) {
+                    Some(owners) => owners,
+                    None => above.entry(up.to_string()).or_default(),
+                };
+                if !owners.insert(i) {
+                    break;
+                }
                 up = up.rsplit_once('/').map_or("", |(parent, _)| parent);
             }
             let listed = folders.entry(folder).or_default();
@@ -107,15 +119,34 @@ fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usiz
             listed.owners.insert(i);
         }
     }
+    // Namespace levels: folders that hold no listed file, only folders that do. Whatever else
+    // is there belongs to no one, and is found by every dist below.
+    for (folder, owners) in &above {
+        if !folders.contains_key(folder.as_str()) {
+            folders.insert(
+                Cow::Owned(folder.clone()),
+                Listed {
+                    names: FxHashSet::default(),
+                    owners: owners.clone(),
+                },
+            );
+        }
+    }
     let root = folders.remove("").unwrap_or_default();
     let first_of = |folder: &str| folder.split('/').next().unwrap_or(folder).to_string();
+    // The dists' own `.dist-info` folders are checked, with the installers' files allowed;
+    // other metadata folders (`.data`, which installers empty, and folders of other copies)
+    // are not.
+    let own_metadata: FxHashSet<String> = members
+        .iter()
+        .filter(|&&i| dists[i].record.is_some())
+        .filter_map(|&i| Some(dists[i].location.file_name()?.to_str()?.to_string()))
+        .collect();
     let checked: Vec<(&Cow<'_, str>, &Listed<'_>)> = folders
         .iter()
         .filter(|(folder, _)| {
             let first = first_of(folder);
-            // Metadata folders are compared with the artifact's RECORD where it matters, and
-            // hold files installers add (micropip's PYODIDE_*, uv's uv_build.json).
-            !is_metadata_folder(&first)
+            (!is_metadata_folder(&first) || own_metadata.contains(&first))
                 && !unknown_owner.contains(&module_name(&first))
                 && !folder.rsplit('/').next().is_some_and(is_bytecode_folder)
         })
@@ -124,12 +155,16 @@ fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usiz
         .par_iter()
         .flat_map_iter(|(folder, listed)| {
             let mut here = Vec::new();
+            let metadata_root = own_metadata.contains(folder.as_ref());
             for (name, is_folder) in entries(&site.join(folder.as_ref())) {
-                if is_bytecode_folder(&name) {
+                if is_bytecode_folder(&name)
+                    || (metadata_root && !is_folder && INSTALLER_FILES.contains(&name.as_str()))
+                {
                     continue;
                 }
                 let shown = format!("{folder}/{name}");
-                if (is_folder && above.contains(&shown)) || listed.names.contains(name.as_str()) {
+                if (is_folder && above.contains_key(&shown)) || listed.names.contains(name.as_str())
+                {
                     continue;
                 }
                 let shown = shown + if is_folder { "/" } else { "" };
@@ -177,7 +212,7 @@ fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usiz
         rank_listed(first, Some(folder_rank(&site.join(first))), owners);
     }
     for (name, is_folder) in entries(site) {
-        if (is_folder && above.contains(&name))
+        if (is_folder && above.contains_key(&name))
             || root.names.contains(name.as_str())
             || is_metadata_folder(&name)
         {
@@ -210,6 +245,28 @@ fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usiz
     }
     out
 }
+
+/// Files an installer writes into a `.dist-info` beside the wheel's, listed in RECORD or not
+/// (RECORD itself never is; micropip lists none of its own): pip's and uv's `INSTALLER`,
+/// `REQUESTED` and PEP 610's `direct_url.json`, PEP 710's `provenance_url.json`, uv's own
+/// records of a build and of its cache, micropip's `PYODIDE_*`, and the signatures of RECORD
+/// the wheel spec says RECORD cannot list. None of them is loaded by the import system or by
+/// `importlib.metadata` as code or entry points.
+const INSTALLER_FILES: &[&str] = &[
+    "RECORD",
+    "RECORD.jws",
+    "RECORD.p7s",
+    "INSTALLER",
+    "REQUESTED",
+    "direct_url.json",
+    "provenance_url.json",
+    "uv_build.json",
+    "uv_cache.json",
+    "PYODIDE_SOURCE",
+    "PYODIDE_URL",
+    "PYODIDE_SHA256",
+    "PYODIDE_REQUIRES",
+];
 
 /// The names in `folder`, each with whether it is a folder, or a symlink to one (the import
 /// system follows it; only its target's kind is read); none when it cannot be read (its
@@ -376,8 +433,9 @@ mod tests {
         touch(&site, "pkg/added.py");
         touch(&site, "pkg/sub/mod.py");
         touch(&site, "pkg/__pycache__/a.cpython-311.opt-1.pyc");
-        // A namespace level holds no listed file: what else sits there is nobody's, but a
-        // module at the top of that name is taken before the namespace.
+        // A namespace level holds no listed file: what else sits there is nobody's (and an
+        // `__init__.py` there would make the namespace a package), and a module at the top of
+        // that name is taken before the namespace.
         touch(&site, "ns/other.py");
         touch(&site, "ns/alpha/__pycache__/__init__.cpython-312.pyc");
         touch(&site, "ns.py");
@@ -388,9 +446,43 @@ mod tests {
             vec![
                 vec!["pkg/added.py".to_string(), "pkg/sub/".into()],
                 vec!["pkg/added.py".to_string(), "pkg/sub/".into()],
-                vec!["ns.py".to_string()],
+                vec!["ns.py".to_string(), "ns/other.py".into()],
                 vec![],
             ]
+        );
+    }
+
+    /// A dist's own `.dist-info` holds what its RECORD lists and what installers add; an
+    /// `entry_points.txt` put there registers a plugin and is named.
+    #[test]
+    fn a_dist_info_holds_only_what_is_listed_and_the_installers_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let site = std::fs::canonicalize(tmp.path()).unwrap();
+        let six = dist(
+            &site,
+            "six",
+            Some(&[
+                "six.py",
+                "six-1.0.dist-info/METADATA",
+                "six-1.0.dist-info/RECORD",
+            ]),
+            &[],
+        );
+        let six = InstalledDist {
+            location: site.join("six-1.0.dist-info"),
+            ..six
+        };
+        for installer_file in ["INSTALLER", "REQUESTED", "PYODIDE_URL", "uv_build.json"] {
+            touch(&site, &format!("six-1.0.dist-info/{installer_file}"));
+        }
+        touch(&site, "six-1.0.dist-info/entry_points.txt");
+        touch(&site, "six-1.0.dist-info/licenses/EXTRA");
+        assert_eq!(
+            found(&[six]),
+            [[
+                "six-1.0.dist-info/entry_points.txt",
+                "six-1.0.dist-info/licenses/"
+            ]]
         );
     }
 
