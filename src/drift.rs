@@ -38,6 +38,10 @@ pub enum Status {
     Modified,
     /// Could not be checked; `reason` says why.
     Unverifiable,
+    /// Not a package: an entry on the environment's path or in its scripts folder that can
+    /// change what runs and that no RECORD lists (a `.pth` file that runs code, a module, an
+    /// executable). No lock rebuilds it.
+    Unowned,
 }
 
 impl Status {
@@ -50,6 +54,7 @@ impl Status {
             Self::Artifact => "artifact",
             Self::Modified => "modified",
             Self::Unverifiable => "unverifiable",
+            Self::Unowned => "unowned",
         }
     }
 }
@@ -60,7 +65,10 @@ pub struct Report {
     pub lock: LockJson,
     pub environment: PathBuf,
     pub packages: Vec<PackageReport>,
-    /// Packages per status.
+    /// What else is on the environment's path or in its scripts folder that no RECORD lists
+    /// and that can change what runs: each `unowned`.
+    pub entries: Vec<EntryReport>,
+    /// Packages (and entries) per status.
     pub summary: BTreeMap<&'static str, usize>,
 }
 
@@ -111,9 +119,17 @@ pub struct InstalledJson {
     pub proof: Option<&'static str>,
 }
 
+/// An entry the environment's survey found no owner for.
+#[derive(Debug, Serialize)]
+pub struct EntryReport {
+    pub path: PathBuf,
+    pub status: Status,
+    pub reason: String,
+}
+
 impl Report {
     pub fn drifted(&self) -> bool {
-        self.packages.iter().any(|p| p.status != Status::Ok)
+        self.packages.iter().any(|p| p.status != Status::Ok) || !self.entries.is_empty()
     }
 }
 
@@ -171,9 +187,23 @@ pub async fn judge(
         }
     }
     packages.sort_by(|a, b| a.name.cmp(&b.name).then(a.status.cmp(&b.status)));
+    let entries: Vec<EntryReport> = inspection
+        .survey
+        .unowned
+        .iter()
+        .map(|entry| EntryReport {
+            path: entry.path.clone(),
+            status: Status::Unowned,
+            reason: format!("{}; {}", entry.kind, entry.way_out()),
+        })
+        .collect();
     let mut summary = BTreeMap::new();
-    for package in &packages {
-        *summary.entry(package.status.name()).or_insert(0) += 1;
+    for status in packages
+        .iter()
+        .map(|p| p.status)
+        .chain(entries.iter().map(|e| e.status))
+    {
+        *summary.entry(status.name()).or_insert(0) += 1;
     }
     Report {
         lock: LockJson {
@@ -182,6 +212,7 @@ pub async fn judge(
         },
         environment: inspection.env.root.clone(),
         packages,
+        entries,
         summary,
     }
 }

@@ -14,6 +14,8 @@ pub struct Inspection {
     pub env: Environment,
     pub inventory: Inventory,
     pub graph: Graph,
+    /// What else the environment's Python can import or run, and who owns it.
+    pub survey: icelock_survey::Survey,
 }
 
 impl Inspection {
@@ -30,10 +32,12 @@ impl Inspection {
     pub fn of(env: Environment) -> Self {
         let inventory = icelock_dist::scan(&env);
         let graph = icelock_graph::build(&inventory.dists, &env.markers);
+        let survey = icelock_survey::survey(&env, &inventory);
         Self {
             env,
             inventory,
             graph,
+            survey,
         }
     }
 
@@ -220,6 +224,15 @@ impl Inspection {
                 message: scan.to_string(),
             });
         }
+        for entry in &self.survey.unowned {
+            problems.push(CheckProblem {
+                package: String::new(),
+                version: String::new(),
+                kind: ProblemKind::Unowned,
+                path: Some(entry.path.display().to_string()),
+                message: format!("{}; {}", entry.kind, entry.way_out()),
+            });
+        }
         problems.sort_by(|a, b| (&a.package, a.kind, &a.path).cmp(&(&b.package, b.kind, &b.path)));
         CheckReport {
             files_checked,
@@ -243,6 +256,9 @@ pub enum ProblemKind {
     VersionMismatch,
     Duplicate,
     Metadata,
+    /// On the environment's path (a site folder's top, a `.pth` file, the scripts folder),
+    /// able to change what runs, and owned by no RECORD and no rule of the environment's.
+    Unowned,
     Unverifiable,
 }
 

@@ -379,6 +379,7 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
     // An SBOM says what is installed, so it is written whatever is unproven: each such
     // component is marked in it and named here.
     if matches!(format, LockFormat::Cyclonedx | LockFormat::Spdx) {
+        eprint!("{}", render::survey_summary(&inspection.survey));
         let facts = sbom::build(&inspection, &attributed);
         for component in &facts.components {
             if let Some(why) = &component.unproven {
@@ -464,12 +465,18 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
             "{}",
             render::lock_summary(&inspection, &attributed, Some(&verdicts))
         );
-        if verdicts
+        let blocked = verdicts
             .iter()
-            .any(|v| matches!(v, model::Verdict::Blocked(_)))
-        {
+            .any(|v| matches!(v, model::Verdict::Blocked(_)));
+        if blocked {
             eprintln!(
                 "icelock: no lock written: every distribution must be proven (or excluded) first"
+            );
+            return Ok(ExitCode::from(1));
+        }
+        if !inspection.survey.unowned.is_empty() {
+            eprintln!(
+                "icelock: no lock written: what this environment can run must all be what the lock rebuilds"
             );
             return Ok(ExitCode::from(1));
         }
@@ -503,11 +510,13 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
         None => print!("{out}"),
         Some(path) => write::atomically(path, out.as_bytes())?,
     }
-    Ok(if format != LockFormat::Json || all_proven {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(
+        if format != LockFormat::Json || (all_proven && inspection.survey.unowned.is_empty()) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
 }
 
 fn verify(args: VerifyArgs) -> Result<ExitCode, AppError> {

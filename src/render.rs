@@ -30,6 +30,61 @@ struct EnvJson<'a> {
     search_path: &'a [icelock_env::SiteDir],
     interpreter: Option<&'a std::path::Path>,
     pyodide: Option<&'a icelock_env::PyodideRuntime>,
+    /// What else is on the path or in the scripts folder, and who owns it.
+    survey: SurveyJson<'a>,
+}
+
+#[derive(Serialize)]
+struct SurveyJson<'a> {
+    surveyed: &'a [icelock_survey::Surveyed],
+    unowned: Vec<UnownedJson<'a>>,
+    owned_by_rule: Vec<ByRuleJson<'a>>,
+    outside: &'a [icelock_survey::Outside],
+}
+
+#[derive(Serialize)]
+struct UnownedJson<'a> {
+    path: &'a std::path::Path,
+    #[serde(flatten)]
+    kind: &'a icelock_survey::UnownedKind,
+    message: String,
+    way_out: String,
+}
+
+#[derive(Serialize)]
+struct ByRuleJson<'a> {
+    path: &'a std::path::Path,
+    rule: icelock_survey::Rule,
+    reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    of: Option<&'a str>,
+}
+
+fn survey_json(survey: &icelock_survey::Survey) -> SurveyJson<'_> {
+    SurveyJson {
+        surveyed: &survey.folders,
+        unowned: survey
+            .unowned
+            .iter()
+            .map(|u| UnownedJson {
+                path: &u.path,
+                kind: &u.kind,
+                message: u.kind.to_string(),
+                way_out: u.way_out(),
+            })
+            .collect(),
+        owned_by_rule: survey
+            .by_rule
+            .iter()
+            .map(|b| ByRuleJson {
+                path: &b.path,
+                rule: b.rule,
+                reason: b.rule.reason(),
+                of: b.of.as_deref(),
+            })
+            .collect(),
+        outside: &survey.outside,
+    }
 }
 
 #[derive(Serialize)]
@@ -158,6 +213,7 @@ fn report_json(inspection: &Inspection, attributed: Option<&[Attributed]>) -> St
             search_path: &env.site_packages,
             interpreter: env.interpreter.as_deref(),
             pyodide: env.pyodide.as_ref(),
+            survey: survey_json(&inspection.survey),
         },
         packages,
         shadowed: inspection
@@ -424,8 +480,11 @@ pub fn list_table(inspection: &Inspection, width: Option<usize>) -> String {
 pub fn check_text(inspection: &Inspection, report: &CheckReport) -> String {
     let mut out = String::new();
     for p in &report.problems {
-        // Messages never name their distribution; the line does.
-        let who = if p.version.is_empty() {
+        // Messages never name their distribution; the line does (or, for what belongs to no
+        // distribution, its path).
+        let who = if p.package.is_empty() {
+            p.path.clone().unwrap_or_default()
+        } else if p.version.is_empty() {
             p.package.clone()
         } else {
             format!("{} {}", p.package, p.version)
@@ -509,6 +568,36 @@ pub fn lock_summary(
             let _ = writeln!(out, "  {} {}: {problem}", dist.name, dist.version);
         }
     }
+    out.push_str(&survey_summary(&inspection.survey));
+    out
+}
+
+/// What the survey found beside the distributions, for people: what no RECORD owns (each with
+/// its way out), and the source trees outside the lock.
+pub fn survey_summary(survey: &icelock_survey::Survey) -> String {
+    let mut out = String::new();
+    if !survey.unowned.is_empty() {
+        let n = survey.unowned.len();
+        let _ = writeln!(
+            out,
+            "icelock: {n} {} on this environment's path or in its scripts folder no RECORD lists, and a lock would not rebuild {}:",
+            if n == 1 { "entry" } else { "entries" },
+            if n == 1 { "it" } else { "them" }
+        );
+        for entry in &survey.unowned {
+            let _ = writeln!(out, "  {}: {}", entry.path.display(), entry.kind);
+            let _ = writeln!(out, "    way out: {}", entry.way_out());
+        }
+    }
+    for outside in &survey.outside {
+        let _ = writeln!(
+            out,
+            "icelock: outside the lock: {} (the source tree of {}, on the path through {}): its files are not bound",
+            outside.folder.display(),
+            outside.dist,
+            outside.added_by.display()
+        );
+    }
     out
 }
 
@@ -560,6 +649,18 @@ pub fn verify_text(report: &crate::drift::Report) -> String {
                 let _ = writeln!(out, "{:<width$}    … and {} more", "", p.files.len() - 5);
             }
         }
+        out.push('\n');
+    }
+    for entry in &report.entries {
+        let _ = writeln!(
+            out,
+            "{}  {}  {}",
+            entry.path.display(),
+            entry.status.name(),
+            entry.reason
+        );
+    }
+    if !report.entries.is_empty() {
         out.push('\n');
     }
     let counts: Vec<String> = report

@@ -64,7 +64,11 @@ pub fn index_candidates<'a>(
         .flat_map(|entries| entries.flatten())
         .filter_map(|entry| {
             let folder = entry.file_name();
-            let stem = folder.to_str()?.strip_suffix(".dist-info")?;
+            let folder = folder.to_str()?;
+            let stem = folder.get(..folder.len().checked_sub(".dist-info".len())?)?;
+            if !is_metadata_suffix(folder, ".dist-info") {
+                return None;
+            }
             let (name, version) = stem.rsplit_once('-')?;
             let dir = entry.path();
             let is_index_wheel = dir.join("WHEEL").is_file()
@@ -95,9 +99,9 @@ pub fn scan(env: &Environment) -> Inventory {
             .flatten()
             .map(|e| e.path())
             .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.ends_with(".dist-info") || n.ends_with(".egg-info"))
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    is_metadata_suffix(n, ".dist-info") || is_metadata_suffix(n, ".egg-info")
+                })
             })
             .collect();
         // Directory order, not sorted: it is the order in which importlib.metadata (and so pip
@@ -308,13 +312,23 @@ fn name_from_folder(location: &Path) -> Option<(String, PackageName, Version)> {
     ))
 }
 
+/// `name` ends with `suffix` in any case: `importlib.metadata` compares the lower-cased name,
+/// so `NAME-1.0.DIST-INFO` is found, and its entry points load, as any other.
+fn is_metadata_suffix(name: &str, suffix: &str) -> bool {
+    name.len() > suffix.len()
+        && name.is_char_boundary(name.len() - suffix.len())
+        && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+}
+
 pub(crate) fn read_dist(
     location: &Path,
     site_dir: PathBuf,
     real_site: Option<&Path>,
     prefix: PathBuf,
 ) -> Result<InstalledDist, ScanProblem> {
-    let is_egg = location.extension().is_some_and(|e| e == "egg-info");
+    let is_egg = location
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("egg-info"));
     let scan_problem = |message: String| ScanProblem {
         location: location.to_path_buf(),
         message,

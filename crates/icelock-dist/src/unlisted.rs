@@ -119,17 +119,20 @@ fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usiz
             listed.owners.insert(i);
         }
     }
-    // Namespace levels: folders that hold no listed file, only folders that do. Whatever else
-    // is there belongs to no one, and is found by every dist below.
+    // What is added to a folder is imported with every dist below it (a namespace level such
+    // as `jaraco/` holds no listed file at all): each of them finds it.
     for (folder, owners) in &above {
-        if !folders.contains_key(folder.as_str()) {
-            folders.insert(
-                Cow::Owned(folder.clone()),
-                Listed {
-                    names: FxHashSet::default(),
-                    owners: owners.clone(),
-                },
-            );
+        match folders.get_mut(folder.as_str()) {
+            Some(listed) => listed.owners.extend(owners),
+            None => {
+                folders.insert(
+                    Cow::Owned(folder.clone()),
+                    Listed {
+                        names: FxHashSet::default(),
+                        owners: owners.clone(),
+                    },
+                );
+            }
         }
     }
     let root = folders.remove("").unwrap_or_default();
@@ -299,7 +302,8 @@ fn is_bytecode_folder(name: &str) -> bool {
 }
 
 fn is_metadata_folder(name: &str) -> bool {
-    name.ends_with(".dist-info") || name.ends_with(".egg-info") || name.ends_with(".data")
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".dist-info") || lower.ends_with(".egg-info") || lower.ends_with(".data")
 }
 
 /// What `import` would call a top-level entry: a folder by its name, a module by what is
@@ -429,6 +433,7 @@ mod tests {
         let a = dist(&site, "a", Some(&["pkg/__init__.py", "pkg/a.py"]), &[]);
         let b = dist(&site, "b", Some(&["pkg/b.py"]), &[]);
         let alpha = dist(&site, "ns-alpha", Some(&["ns/alpha/__init__.py"]), &[]);
+        let beta = dist(&site, "ns-beta", Some(&["ns/betamod.py"]), &[]);
         let legacy = dist(&site, "legacy", None, &["legacy"]);
         touch(&site, "pkg/added.py");
         touch(&site, "pkg/sub/mod.py");
@@ -442,10 +447,11 @@ mod tests {
         // Nothing is known of a legacy install's files.
         touch(&site, "legacy/__init__.py");
         assert_eq!(
-            found(&[a, b, alpha, legacy]),
+            found(&[a, b, alpha, beta, legacy]),
             vec![
                 vec!["pkg/added.py".to_string(), "pkg/sub/".into()],
                 vec!["pkg/added.py".to_string(), "pkg/sub/".into()],
+                vec!["ns.py".to_string(), "ns/other.py".into()],
                 vec!["ns.py".to_string(), "ns/other.py".into()],
                 vec![],
             ]

@@ -12,6 +12,7 @@
 mod locate;
 mod markers;
 mod probe;
+pub mod pth;
 mod pyodide;
 mod pyvenv;
 pub mod safe_fs;

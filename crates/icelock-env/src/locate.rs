@@ -475,40 +475,11 @@ fn push_unique(out: &mut Vec<SiteDir>, dir: SiteDir) {
     }
 }
 
-pub(crate) fn pth_paths(site: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(site) else {
-        return Vec::new();
-    };
-    let mut pth: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pth"))
-        .collect();
-    pth.sort();
-    let mut paths = Vec::new();
-    for file in pth {
-        // A .pth file is read only when it is a regular file inside the folder's prefix.
-        let prefix = layout_prefix(site).unwrap_or_else(|| site.to_path_buf());
-        let Ok(bytes) = crate::safe_fs::read_inside(&file, &prefix, 1024 * 1024) else {
-            continue;
-        };
-        let text = String::from_utf8_lossy(&bytes);
-        for line in text.lines() {
-            let line = line.trim_end();
-            if line.is_empty()
-                || line.starts_with('#')
-                || line.starts_with("import ")
-                || line.starts_with("import\t")
-            {
-                continue;
-            }
-            let path = site.join(line);
-            if path.is_dir() {
-                paths.push(canonical(&path));
-            }
-        }
-    }
-    paths
+fn pth_paths(site: &Path) -> Vec<PathBuf> {
+    crate::pth::pth_files(site)
+        .into_iter()
+        .flat_map(|pth| pth.folders)
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,0 +1,384 @@
+//! The whole environment is what a proof binds: what else this environment's Python can import
+//! or run (a `.pth` file that runs code, `sitecustomize`, a module at the top of
+//! site-packages, a file in a namespace folder or a `.dist-info`, a metadata folder spelled in
+//! capitals, an executable in the scripts folder, a copied venv's activation scripts) is found,
+//! named, and refused by `lock`, reported by `check` and given its own row by `verify`, while
+//! the genuine distributions beside it stay proven. Each planted file is checked to really run
+//! first, with the environment's own Python.
+
+mod support;
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+use support::*;
+
+/// `icelock lock ENV --no-index --find-links WHEELHOUSE --format json` in a home of its own.
+fn lock_json(env: &Path, home: &Path) -> (i32, Value, String) {
+    let wh = wheelhouse();
+    let mut cmd = icelock_command(&[
+        "lock".as_ref(),
+        env.as_os_str(),
+        "--no-index".as_ref(),
+        "--find-links".as_ref(),
+        wh.dir.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    cmd.env("HOME", home)
+        .env("XDG_CACHE_HOME", home.join(".cache"));
+    let out = run_icelock(&mut cmd);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code().unwrap_or(-1), json_stdout(&out), stderr)
+}
+
+/// `lock -o pylock.toml`: (exit code, stderr, whether the file was written).
+fn lock_file(env: &Path, home: &Path, out_dir: &Path) -> (i32, String, bool) {
+    let wh = wheelhouse();
+    let target = out_dir.join("pylock.toml");
+    let _ = fs::remove_file(&target);
+    let mut cmd = icelock_command(&[
+        "lock".as_ref(),
+        env.as_os_str(),
+        "--no-index".as_ref(),
+        "--find-links".as_ref(),
+        wh.dir.as_os_str(),
+        "-o".as_ref(),
+        target.as_os_str(),
+    ]);
+    cmd.env("HOME", home)
+        .env("XDG_CACHE_HOME", home.join(".cache"));
+    let out = run_icelock(&mut cmd);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        target.exists(),
+    )
+}
+
+fn verify_json(env: &Path, home: &Path, lock: &Path) -> (i32, Value) {
+    let wh = wheelhouse();
+    let mut cmd = icelock_command(&[
+        "verify".as_ref(),
+        env.as_os_str(),
+        "--lock".as_ref(),
+        lock.as_os_str(),
+        "--no-index".as_ref(),
+        "--find-links".as_ref(),
+        wh.dir.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    cmd.env("HOME", home)
+        .env("XDG_CACHE_HOME", home.join(".cache"));
+    let out = run_icelock(&mut cmd);
+    (out.status.code().unwrap_or(-1), json_stdout(&out))
+}
+
+/// The paths the survey calls unowned, relative to `root`.
+fn unowned(report: &Value, root: &Path) -> Vec<String> {
+    let root = canon(root);
+    report["environment"]["survey"]["unowned"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no survey in {report:#}"))
+        .iter()
+        .map(|u| {
+            let p = Path::new(u["path"].as_str().unwrap());
+            p.strip_prefix(&root)
+                .unwrap_or(p)
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+fn kinds_of(report: &Value) -> std::collections::BTreeMap<String, String> {
+    packages_by_name(report)
+        .into_iter()
+        .map(|(n, p)| (n, p["source"]["kind"].as_str().unwrap_or("").to_string()))
+        .collect()
+}
+
+fn python_says(venv: &Venv, code: &str) -> String {
+    let mut python = clean_command(venv.python());
+    python.args(["-c", code]);
+    String::from_utf8(run_ok(&mut python).stdout)
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn what_no_record_owns_is_refused_and_named() {
+    for installer in [Installer::Pip, Installer::Uv] {
+        let what = installer.name();
+        let tmp = tempdir();
+        let venv = Venv::create(&tmp.path().join("venv"), installer);
+        venv.install(&["demo-app", "nsdemo-alpha", "nsdemo-beta", "demo-scripts"]);
+        let site = venv.site_packages();
+        let home = tempdir();
+
+        // Honest: nothing unowned, everything proven, and the lock verifies.
+        let (code, report, stderr) = lock_json(&venv.root, home.path());
+        assert_eq!(code, 0, "{what}: {stderr}\n{report:#}");
+        assert!(
+            unowned(&report, &venv.root).is_empty(),
+            "{what}: {report:#}"
+        );
+        let rules: Vec<String> = report["environment"]["survey"]["owned_by_rule"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["rule"].as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            rules.contains(&"interpreter-link".to_string())
+                && rules.contains(&"activate".to_string()),
+            "{what}: the venv's own files are owned by rule: {rules:?}"
+        );
+        let (code, _, written) = lock_file(&venv.root, home.path(), tmp.path());
+        assert!(code == 0 && written, "{what}");
+        let lock = tmp.path().join("pylock.toml");
+        let (code, verified) = verify_json(&venv.root, home.path(), &lock);
+        assert_eq!(code, 0, "{what}: {verified:#}");
+
+        // The plants, each shown to run first.
+        fs::write(
+            site.join("zz_evil.pth"),
+            "import os; os.environ['ICELOCK_PLANTED'] = 'pth'\n",
+        )
+        .unwrap();
+        fs::write(
+            site.join("sitecustomize.py"),
+            "import builtins; builtins.PLANTED = 'sitecustomize'\n",
+        )
+        .unwrap();
+        fs::write(site.join("simplejson.py"), "PLANTED = 'module'\n").unwrap();
+        fs::write(site.join("nsdemo/__init__.py"), "PLANTED = 'namespace'\n").unwrap();
+        let core_info = venv.dist_info("demo-core");
+        fs::write(
+            core_info.join("entry_points.txt"),
+            "[console_scripts]\nplanted = demo_core:double\n",
+        )
+        .unwrap();
+        let scripts = venv.root.join("bin");
+        fs::write(scripts.join("ls"), "#!/bin/sh\necho planted\n").unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(scripts.join("ls"), fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let caps = site.join("PLANTED-1.0.DIST-INFO");
+        fs::create_dir(&caps).unwrap();
+        fs::write(
+            caps.join("METADATA"),
+            "Metadata-Version: 2.1\nName: planted\nVersion: 1.0\n",
+        )
+        .unwrap();
+        fs::write(
+            caps.join("entry_points.txt"),
+            "[pytest11]\nplanted = simplejson\n",
+        )
+        .unwrap();
+        assert_eq!(
+            python_says(
+                &venv,
+                "import os, builtins, simplejson, nsdemo, importlib.metadata as m; \
+                 print(os.environ.get('ICELOCK_PLANTED'), builtins.PLANTED, simplejson.PLANTED, nsdemo.PLANTED, \
+                 sorted(e.name for e in m.entry_points(group='pytest11')), \
+                 sorted(e.name for e in m.distribution('demo-core').entry_points))"
+            ),
+            "pth sitecustomize module namespace ['planted'] ['planted']",
+            "{what}: Python runs every plant"
+        );
+
+        let (code, report, stderr) = lock_json(&venv.root, home.path());
+        assert_eq!(code, 1, "{what}: {stderr}");
+        let mut found = unowned(&report, &venv.root);
+        found.sort();
+        let site_rel = site
+            .strip_prefix(canon(&venv.root))
+            .unwrap_or(&site)
+            .to_string_lossy()
+            .into_owned();
+        let mut want: Vec<String> = ["simplejson.py", "sitecustomize.py", "zz_evil.pth"]
+            .iter()
+            .map(|n| format!("{site_rel}/{n}"))
+            .collect();
+        want.push("bin/ls".into());
+        want.sort();
+        assert_eq!(found, want, "{what}: {report:#}");
+        let by_path: std::collections::BTreeMap<String, String> =
+            report["environment"]["survey"]["unowned"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| {
+                    (
+                        Path::new(u["path"].as_str().unwrap())
+                            .file_name()
+                            .unwrap()
+                            .to_string_lossy()
+                            .into_owned(),
+                        u["kind"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+        assert_eq!(by_path["zz_evil.pth"], "startup-pth");
+        assert_eq!(by_path["sitecustomize.py"], "customize");
+        assert_eq!(by_path["simplejson.py"], "module");
+        assert_eq!(by_path["ls"], "script");
+
+        // Inside the dists' own folders: their proofs fail, with the file named; the metadata
+        // folder in capitals is read as a distribution (nothing proves it); the others stay
+        // proven.
+        let kinds = kinds_of(&report);
+        for name in ["nsdemo-alpha", "nsdemo-beta", "demo-core", "planted"] {
+            assert_eq!(kinds[name], "unproven", "{what}: {name}: {report:#}");
+        }
+        for name in ["demo-app", "demo-scripts"] {
+            assert_ne!(kinds[name], "unproven", "{what}: {name} stays proven");
+        }
+        let reasons = |name: &str| packages_by_name(&report)[name]["source"]["reasons"].to_string();
+        assert!(
+            reasons("nsdemo-alpha").contains("nsdemo/__init__.py"),
+            "{}",
+            reasons("nsdemo-alpha")
+        );
+        assert!(
+            reasons("demo-core").contains("entry_points.txt"),
+            "{}",
+            reasons("demo-core")
+        );
+
+        // lock refuses, naming each with its way out; nothing is written.
+        let refused = tmp.path().join("refused");
+        fs::create_dir(&refused).unwrap();
+        let (code, stderr, written) = lock_file(&venv.root, home.path(), &refused);
+        assert!(code == 1 && !written, "{what}: {stderr}");
+        for plant in ["zz_evil.pth", "sitecustomize.py", "simplejson.py", "bin/ls"] {
+            assert!(stderr.contains(plant), "{what}: {plant} named: {stderr}");
+        }
+        assert!(stderr.contains("way out: remove it (`rm -r "), "{stderr}");
+
+        // check lists every one; verify gives each its own row.
+        let (code, check) = check_json(&venv.root);
+        assert_eq!(code, 1);
+        let checked: Vec<String> = check["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["kind"] == "unowned")
+            .map(|p| p["path"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(checked.len(), 4, "{what}: {check:#}");
+        let (code, verified) = verify_json(&venv.root, home.path(), &lock);
+        assert_eq!(code, 1, "{what}: {verified:#}");
+        let entries = verified["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 4, "{what}: {verified:#}");
+        assert!(entries.iter().all(|e| e["status"] == "unowned"));
+        assert_eq!(verified["summary"]["unowned"], 4);
+        let statuses: std::collections::BTreeMap<String, String> = verified["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().to_string(),
+                    p["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(statuses["demo-core"], "modified", "{verified:#}");
+        assert_eq!(statuses["nsdemo-alpha"], "modified", "{verified:#}");
+        assert_eq!(statuses["demo-app"], "ok", "{verified:#}");
+
+        // Removed again, all is proven again.
+        for path in [
+            site.join("zz_evil.pth"),
+            site.join("sitecustomize.py"),
+            site.join("simplejson.py"),
+            site.join("nsdemo/__init__.py"),
+            core_info.join("entry_points.txt"),
+            scripts.join("ls"),
+        ] {
+            fs::remove_file(path).unwrap();
+        }
+        fs::remove_dir_all(&caps).unwrap();
+        let (code, report, stderr) = lock_json(&venv.root, home.path());
+        assert_eq!(code, 0, "{what}: {stderr}\n{report:#}");
+    }
+}
+
+/// A venv copied with `cp -a` still runs the original's Python from its launchers and sets up
+/// the original from its activation scripts: it is not the environment it says it is.
+#[test]
+fn a_copied_venv_is_said_to_be_one() {
+    let tmp = tempdir();
+    let venv = Venv::create(&tmp.path().join("venv"), Installer::Pip);
+    venv.install(&["demo-scripts"]);
+    let copy = tmp.path().join("copy");
+    run_ok(
+        std::process::Command::new("cp")
+            .arg("-a")
+            .arg(&venv.root)
+            .arg(&copy),
+    );
+    let (code, check) = check_json(&copy);
+    assert_eq!(code, 1, "{check:#}");
+    let foreign: Vec<&Value> = check["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == "unowned")
+        .collect();
+    assert!(
+        foreign
+            .iter()
+            .any(|p| p["path"].as_str().unwrap().ends_with("bin/activate")
+                && p["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("another environment")),
+        "{check:#}"
+    );
+    let (code, _) = check_json(&venv.root);
+    assert_eq!(code, 0, "the original is fine");
+}
+
+/// What the environment's own tools write is theirs, by rule: a stdlib venv, uv's and
+/// virtualenv's (the seeder poetry uses) have nothing unowned.
+#[test]
+fn honest_venvs_have_nothing_unowned() {
+    let t = tools();
+    let tmp = tempdir();
+    let mut made = vec![];
+    let std_venv = tmp.path().join("std");
+    run_ok(clean_command(&t.python).args(["-m", "venv"]).arg(&std_venv));
+    made.push(std_venv);
+    let uv_venv = Venv::create(&tmp.path().join("uv"), Installer::Uv);
+    made.push(uv_venv.root.clone());
+    let lockers = t
+        .python
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("lockers/bin/python");
+    let ve = tmp.path().join("virtualenv");
+    run_ok(
+        clean_command(&lockers)
+            .args(["-m", "virtualenv", "--no-periodic-update"])
+            .arg(&ve),
+    );
+    made.push(ve);
+    for root in made {
+        let report = list_json(&root);
+        assert_eq!(
+            report["environment"]["survey"]["unowned"],
+            Value::Array(vec![]),
+            "{}: {report:#}",
+            root.display()
+        );
+    }
+}
