@@ -382,3 +382,84 @@ fn honest_venvs_have_nothing_unowned() {
         );
     }
 }
+
+/// Rewrites `path`'s row in `dist_info`'s RECORD to hash `bytes`, as someone covering an edit
+/// would.
+fn rewrite_record_row(dist_info: &Path, row_path: &str, bytes: &[u8]) {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(bytes));
+    let record_path = dist_info.join("RECORD");
+    let record = fs::read_to_string(&record_path).unwrap();
+    let rewritten: String = record
+        .lines()
+        .map(|row| {
+            if row.starts_with(&format!("{row_path},")) {
+                format!("{row_path},sha256={digest},{}\n", bytes.len())
+            } else {
+                format!("{row}\n")
+            }
+        })
+        .collect();
+    assert_ne!(rewritten, record, "the row of {row_path} was rewritten");
+    fs::write(&record_path, rewritten).unwrap();
+}
+
+/// A launcher is byte for byte what an installer writes for its entry point, run by this
+/// environment's Python: one that also runs other code, or another interpreter, with its
+/// RECORD row rewritten to match, is refused with the launcher named; the copy of a venv,
+/// whose launchers run the original's Python, is not proven as itself.
+#[test]
+fn launchers_are_exactly_an_installers() {
+    for installer in [Installer::Pip, Installer::Uv] {
+        let what = installer.name();
+        let tmp = tempdir();
+        let venv = Venv::create(&tmp.path().join("venv"), installer);
+        venv.install(&["demo-scripts"]);
+        let home = tempdir();
+        let (code, report, stderr) = lock_json(&venv.root, home.path());
+        assert_eq!(code, 0, "{what}: {stderr}\n{report:#}");
+
+        let copy = tmp.path().join("copy");
+        run_ok(
+            std::process::Command::new("cp")
+                .arg("-a")
+                .arg(&venv.root)
+                .arg(&copy),
+        );
+        let (code, report, _) = lock_json(&copy, home.path());
+        assert_eq!(code, 1, "{what}: the copy");
+        let reasons = packages_by_name(&report)["demo-scripts"]["source"]["reasons"].to_string();
+        assert!(reasons.contains("bin/demo-scripts"), "{what}: {reasons}");
+
+        let launcher = venv.root.join("bin/demo-scripts");
+        let genuine = fs::read(&launcher).unwrap();
+        let row = "../../../bin/demo-scripts";
+        let text = String::from_utf8(genuine.clone()).unwrap();
+        let (first, rest) = text.split_once('\n').unwrap();
+        for forged in [
+            // Another statement beside the call.
+            format!("{first}\nimport os; os.environ['PLANTED'] = '1'\n{rest}"),
+            // Another interpreter.
+            format!("#!/usr/bin/python3\n{rest}"),
+            // A trampoline that runs more shell first.
+            format!(
+                "#!/bin/sh\n'''exec' '{}' \"$0\" \"$@\"; curl x\n' '''\n{rest}",
+                first.trim_start_matches("#!")
+            ),
+        ] {
+            fs::write(&launcher, &forged).unwrap();
+            rewrite_record_row(&venv.dist_info("demo-scripts"), row, forged.as_bytes());
+            let (code, report, _) = lock_json(&venv.root, home.path());
+            assert_eq!(code, 1, "{what}: {forged}");
+            let reasons =
+                packages_by_name(&report)["demo-scripts"]["source"]["reasons"].to_string();
+            assert!(reasons.contains("bin/demo-scripts"), "{what}: {reasons}");
+        }
+        fs::write(&launcher, &genuine).unwrap();
+        rewrite_record_row(&venv.dist_info("demo-scripts"), row, &genuine);
+        let (code, _, stderr) = lock_json(&venv.root, home.path());
+        assert_eq!(code, 0, "{what}: genuine again: {stderr}");
+    }
+}

@@ -21,7 +21,7 @@ use icelock_index::sparse_zip::MemberInfo;
 use icelock_index::{ExpectedTail, Indexes, Reading, WheelFile};
 use url::Url;
 
-use crate::record_compare::{Bytes, FileDiff, Installed, Plan, Settled};
+use crate::record_compare::{Bytes, FileDiff, Installed, Interpreter, Plan, Settled};
 use crate::{Attributed, ProofKind, Verify, is_content_problem, sha256_hex};
 
 /// A member read to settle a row by its bytes is at most this large.
@@ -230,11 +230,13 @@ async fn compare(
             "the wheel has no {record_name}, so nothing in it says which files it holds"
         ));
     };
+    let interpreter = Interpreter::for_prefix(&dist.prefix);
     let installed = Installed {
         rows: dist.record.as_deref().unwrap_or_default(),
         dist_info: &dist_info,
         installer: dist.installer.as_deref(),
         entry_points: dist.entry_points.as_ref(),
+        interpreter: &interpreter,
     };
     let names: BTreeSet<String> = first.listing.keys().cloned().collect();
     let plan = Plan::new(&installed, record, &names);

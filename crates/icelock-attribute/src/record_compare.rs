@@ -11,12 +11,14 @@
 //!   folder, `.data/headers` in an `include/…` folder: a row is looked for where it lands;
 //! - a script whose first line is `#!python` is rewritten to name the interpreter: its bytes
 //!   after that line must be the wheel's, and the new first line a shebang (or the `/bin/sh`
-//!   trampoline installers use for long paths);
+//!   trampoline installers use for long paths) naming this environment's interpreter
+//!   ([`Interpreter`]), with the wheel's arguments (and pipx's ` -E` after them);
 //! - byte-compiled `__pycache__/X.*.pyc` files of a `X.py` the wheel holds are compiled by the
 //!   installer (pip lists them with no hash);
 //! - a launcher in the scripts folder for a `[console_scripts]` / `[gui_scripts]` entry (of an
-//!   `entry_points.txt` bound by its own row) may contain nothing but a launcher's lines
-//!   calling that entry point.
+//!   `entry_points.txt` bound by its own row) must be, byte for byte, what one of the installers
+//!   writes for that entry point ([`LAUNCHERS`]: pip's, distlib's, pypa/installer's, uv's)
+//!   after an interpreter line naming this environment's interpreter (pipx adds ` -E`).
 //!
 //! Where two rows do not settle it (no hash on a side, other hashes, another algorithm), the
 //! bytes do: the wheel's member, read from the artifact, against the installed file. So a wheel
@@ -39,6 +41,61 @@ pub(crate) struct Installed<'a> {
     pub dist_info: &'a str,
     pub installer: Option<&'a str>,
     pub entry_points: Option<&'a EntryPoints>,
+    /// What a launcher's or script's first line may run.
+    pub interpreter: &'a Interpreter,
+}
+
+/// The interpreter an installer names in the first line of what it writes to the scripts
+/// folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Interpreter {
+    /// A virtual environment's: a `python*` in its scripts folder (given resolved). A copied
+    /// venv's launchers name the original's, and are not this environment's.
+    InFolder(std::path::PathBuf),
+    /// A prefix, user base or `--target` folder holds no interpreter of its own: the Python that
+    /// ran the installer is named, whichever it was, by its absolute path.
+    AnyAbsolute,
+}
+
+impl Interpreter {
+    /// For a distribution under `prefix`.
+    pub(crate) fn for_prefix(prefix: &std::path::Path) -> Self {
+        if prefix.join("pyvenv.cfg").is_file() {
+            let bin = ["bin", "Scripts"]
+                .iter()
+                .map(|b| prefix.join(b))
+                .find(|b| b.is_dir())
+                .unwrap_or_else(|| prefix.join("bin"));
+            Self::InFolder(std::fs::canonicalize(&bin).unwrap_or(bin))
+        } else {
+            Self::AnyAbsolute
+        }
+    }
+
+    fn names(&self, path: &str) -> bool {
+        let path = std::path::Path::new(path);
+        let is_python = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+            let rest = n
+                .strip_prefix("python")
+                .or_else(|| n.strip_prefix("pypy"))
+                .unwrap_or("-");
+            let rest = rest.strip_suffix(".exe").unwrap_or(rest);
+            let rest = rest.trim_end_matches(['t', 'w']);
+            rest.is_empty()
+                || rest
+                    .split('.')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        });
+        if !is_python || !path.is_absolute() {
+            return false;
+        }
+        match self {
+            Self::AnyAbsolute => true,
+            Self::InFolder(bin) => path.parent().is_some_and(|parent| {
+                parent == bin || std::fs::canonicalize(parent).is_ok_and(|p| &p == bin)
+            }),
+        }
+    }
 }
 
 /// Where the rows disagree, as people need to hear it: by installed path (the wheel's own path
@@ -100,6 +157,7 @@ pub(crate) enum Settled {
 /// A comparison that may still need bytes: [`Plan::needs`] says which, [`Plan::settle`] gives
 /// the answer.
 pub(crate) struct Plan {
+    interpreter: Interpreter,
     matched: usize,
     verbatim: Vec<(String, String)>,
     exempt: usize,
@@ -185,6 +243,7 @@ impl Plan {
 
         let (wheel_rows, _) = record::parse(wheel_record);
         let mut plan = Self {
+            interpreter: installed.interpreter.clone(),
             matched: 0,
             verbatim: Vec::new(),
             exempt: 0,
@@ -427,14 +486,18 @@ impl Plan {
                 }
                 Pending::Script { member, installed } => {
                     match (bytes.members.get(&member), installed_bytes(&installed)) {
-                        (Some(wheel), Some(local)) if rewritten_script(wheel, local) => {
+                        (Some(wheel), Some(local))
+                            if rewritten_script(wheel, local, &self.interpreter) =>
+                        {
                             self.matched += 1;
                         }
                         _ => self.diff.changed.push(installed),
                     }
                 }
                 Pending::Launcher { installed, entry } => match installed_bytes(&installed) {
-                    Some(local) if is_launcher(local, &scripts[entry]) => self.exempt += 1,
+                    Some(local) if is_launcher(local, &scripts[entry], &self.interpreter) => {
+                        self.exempt += 1
+                    }
                     _ => self.diff.only_installed.push(installed),
                 },
             }
@@ -553,10 +616,11 @@ fn launcher_for(path: &str, scripts: &[icelock_dist::ScriptEntry]) -> Option<usi
     })
 }
 
-/// The first line of an installed file an installer wrote as the interpreter to run: a shebang
-/// line, or the `/bin/sh` trampoline pip and uv write when the interpreter's path is too long
-/// or has spaces. Returns the rest of the file.
-fn after_shebang(bytes: &[u8]) -> Option<&[u8]> {
+/// The first line of an installed file an installer wrote as the interpreter to run, when it
+/// names `interpreter`: a shebang line, or the `/bin/sh` trampoline pip and uv write when the
+/// interpreter's path is too long or has spaces. Returns what follows the interpreter's path
+/// on that line (its arguments: ` -E` where pipx added it) and the rest of the file.
+fn interpreter_line<'b>(bytes: &'b [u8], interpreter: &Interpreter) -> Option<(&'b str, &'b [u8])> {
     let line_end = |from: usize| {
         bytes[from..]
             .iter()
@@ -571,78 +635,85 @@ fn after_shebang(bytes: &[u8]) -> Option<&[u8]> {
         let second = line_end(first)?;
         let third = line_end(second)?;
         let exec = std::str::from_utf8(&bytes[first..second]).ok()?;
-        let closing = &bytes[second..third];
-        if exec.starts_with("'''exec' ")
-            && exec.trim_end().ends_with(" \"$0\" \"$@\"")
-            && closing == b"' '''\n"
-        {
-            return Some(&bytes[third..]);
+        if &bytes[second..third] != b"' '''\n" {
+            return None;
         }
-        return None;
+        let quoted = exec
+            .strip_prefix("'''exec' ")?
+            .strip_suffix(" \"$0\" \"$@\"\n")?;
+        let quote = quoted.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+        let (path, args) = quoted[1..].split_once(quote)?;
+        return interpreter.names(path).then_some((args, &bytes[third..]));
     }
-    Some(&bytes[first..])
+    let line = std::str::from_utf8(&bytes[2..first - 1]).ok()?;
+    // A path with a space is written with the trampoline, so the first space ends it.
+    let (path, args) = match line.find(' ') {
+        Some(at) => line.split_at(at),
+        None => (line, ""),
+    };
+    interpreter.names(path).then_some((args, &bytes[first..]))
 }
 
-/// `installed` is the wheel's `#!python` script with the interpreter named in its first line.
-fn rewritten_script(wheel: &[u8], installed: &[u8]) -> bool {
-    let is_python_shebang = |line: &[u8]| {
-        let line = line.strip_suffix(b"\n").unwrap_or(line);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        matches!(line, b"#!python" | b"#!pythonw")
-            || line.starts_with(b"#!python ")
-            || line.starts_with(b"#!pythonw ")
-    };
+/// pipx's mark on the launchers of the applications it installs.
+const PIPX_ARGS: &str = " -E";
+
+/// `installed` is the wheel's `#!python` script with this environment's interpreter named in
+/// its first line, the wheel's arguments kept (and pipx's ` -E` after them).
+fn rewritten_script(wheel: &[u8], installed: &[u8], interpreter: &Interpreter) -> bool {
     let Some(first_end) = wheel.iter().position(|&b| b == b'\n').map(|i| i + 1) else {
         return false;
     };
-    if !is_python_shebang(&wheel[..first_end]) {
+    let line = &wheel[..first_end - 1];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let Some(wheel_args) = line
+        .strip_prefix(b"#!pythonw")
+        .or_else(|| line.strip_prefix(b"#!python"))
+        .and_then(|a| std::str::from_utf8(a).ok())
+        .filter(|a| a.is_empty() || a.starts_with(' '))
+    else {
         return false;
+    };
+    match interpreter_line(installed, interpreter) {
+        Some((args, rest)) => {
+            (args == wheel_args || args.strip_suffix(PIPX_ARGS) == Some(wheel_args))
+                && rest == &wheel[first_end..]
+        }
+        None => false,
     }
-    after_shebang(installed) == Some(&wheel[first_end..])
 }
 
-/// `bytes` is a launcher for `entry` and nothing else: past its interpreter line, every line
-/// is one that pip, uv or pypa/installer writes (the versions differ in which), the entry's
-/// import and call appear exactly once, and nothing else runs.
-fn is_launcher(bytes: &[u8], entry: &icelock_dist::ScriptEntry) -> bool {
+/// The launchers installers write, past the interpreter line, for `{module}:{func}` (`{import}`
+/// being `func`'s first part): pip before 26 (distlib 0.3's template), pip 26, distlib 0.4
+/// (virtualenv's seeder), pypa/installer (poetry, pdm), uv.
+const LAUNCHERS: &[&str] = &[
+    "# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom {module} import {import}\nif __name__ == '__main__':\n    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n    sys.exit({func}())\n",
+    "import sys\nfrom {module} import {import}\nif __name__ == '__main__':\n    sys.argv[0] = sys.argv[0].removesuffix('.exe')\n    sys.exit({func}())\n",
+    "# -*- coding: utf-8 -*-\nimport re\nimport sys\nif __name__ == '__main__':\n    from {module} import {import}\n    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n    sys.exit({func}())\n",
+    "# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom {module} import {import}\nif __name__ == \"__main__\":\n    sys.argv[0] = re.sub(r\"(-script\\.pyw|\\.exe)?$\", \"\", sys.argv[0])\n    sys.exit({func}())\n",
+    "# -*- coding: utf-8 -*-\nimport sys\nfrom {module} import {import}\nif __name__ == \"__main__\":\n    if sys.argv[0].endswith(\"-script.pyw\"):\n        sys.argv[0] = sys.argv[0][:-11]\n    elif sys.argv[0].endswith(\".exe\"):\n        sys.argv[0] = sys.argv[0][:-4]\n    sys.exit({func}())\n",
+];
+
+/// `bytes` is, byte for byte, a launcher an installer writes for `entry`, run by this
+/// environment's interpreter.
+fn is_launcher(bytes: &[u8], entry: &icelock_dist::ScriptEntry, interpreter: &Interpreter) -> bool {
     const MAX_LAUNCHER: usize = 4096;
     if bytes.len() > MAX_LAUNCHER || entry.attr.is_empty() {
         return false;
     }
-    let Some(body) = after_shebang(bytes).and_then(|b| std::str::from_utf8(b).ok()) else {
+    let Some((args, body)) = interpreter_line(bytes, interpreter) else {
         return false;
     };
-    let import_name = entry.attr.split('.').next().unwrap_or_default();
-    let import = format!("from {} import {import_name}", entry.module);
-    let call = format!("sys.exit({}())", entry.attr);
-    const ALLOWED: &[&str] = &[
-        "# -*- coding: utf-8 -*-",
-        "import re",
-        "import sys",
-        "if __name__ == '__main__':",
-        r"sys.argv[0] = re.sub(r'(-script\.pyw|\.exe)?$', '', sys.argv[0])",
-        "sys.argv[0] = sys.argv[0].removesuffix('.exe')",
-        "if sys.argv[0].endswith('-script.pyw'):",
-        "sys.argv[0] = sys.argv[0][:-11]",
-        "elif sys.argv[0].endswith('.exe'):",
-        "sys.argv[0] = sys.argv[0][:-4]",
-    ];
-    let (mut imports, mut calls) = (0, 0);
-    for line in body.lines() {
-        // One quoting style for all: the installers differ in it.
-        let line = line.trim().replace('"', "'");
-        if line.is_empty() || ALLOWED.contains(&line.as_str()) {
-            continue;
-        }
-        if line == import {
-            imports += 1;
-        } else if line == call {
-            calls += 1;
-        } else {
-            return false;
-        }
+    if !args.is_empty() && args != PIPX_ARGS {
+        return false;
     }
-    imports == 1 && calls == 1
+    let import = entry.attr.split('.').next().unwrap_or_default();
+    LAUNCHERS.iter().any(|template| {
+        let text = template
+            .replace("{module}", &entry.module)
+            .replace("{import}", import)
+            .replace("{func}", &entry.attr);
+        text.as_bytes() == body
+    })
 }
 
 #[cfg(test)]
@@ -743,6 +814,7 @@ mod tests {
                 dist_info: DI,
                 installer: Some(self.installer),
                 entry_points: Some(&eps),
+                interpreter: &Interpreter::InFolder("/v/bin".into()),
             };
             let plan = Plan::new(&installed, self.wheel.as_bytes(), &self.members);
             let (members, files) = plan.needs();
@@ -875,41 +947,96 @@ mod tests {
         assert_eq!(case.run().unwrap_err().changed, ["demo/cli.py"]);
     }
 
+    /// A launcher is byte for byte one an installer writes for the entry point, run by this
+    /// environment's interpreter: a copied venv's (another interpreter), an edited one, one
+    /// with a line added or moved, is not.
     #[test]
     fn launchers_must_be_launchers_of_the_entry_point() {
-        for (launcher, ok) in [
-            (LAUNCHER_PIP, true),
-            (LAUNCHER_UV, true),
+        let body_pip25 = "# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom demo.cli import main\nif __name__ == '__main__':\n    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n    sys.exit(main())\n";
+        let body_installer = "# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom demo.cli import main\nif __name__ == \"__main__\":\n    sys.argv[0] = re.sub(r\"(-script\\.pyw|\\.exe)?$\", \"\", sys.argv[0])\n    sys.exit(main())\n";
+        let body_distlib04 = "# -*- coding: utf-8 -*-\nimport re\nimport sys\nif __name__ == '__main__':\n    from demo.cli import main\n    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n    sys.exit(main())\n";
+        let owned = |text: String| text.into_bytes();
+        let cases: Vec<(Vec<u8>, bool)> = vec![
+            (LAUNCHER_PIP.to_vec(), true),
+            (LAUNCHER_UV.to_vec(), true),
+            (owned(format!("#!/v/bin/python3\n{body_pip25}")), true),
             (
-                &b"#!/bin/sh\n'''exec' '/a long/path/python' \"$0\" \"$@\"\n' '''\n# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom demo.cli import main\nif __name__ == '__main__':\n    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n    sys.exit(main())\n"[..],
+                owned(format!("#!/v/bin/python3.11\n{body_installer}")),
                 true,
             ),
-            // Another call, an extra statement, a second call, no shebang.
+            (owned(format!("#!/v/bin/python\n{body_distlib04}")), true),
+            // pipx's mark.
+            (owned(format!("#!/v/bin/python -E\n{body_pip25}")), true),
+            // The trampoline for a long path, in either quoting.
             (
-                &b"#!/v/bin/python\nimport sys\nfrom demo.other import main\nsys.exit(main())\n"[..],
+                owned(format!(
+                    "#!/bin/sh\n'''exec' '/v/bin/python' \"$0\" \"$@\"\n' '''\n{body_pip25}"
+                )),
+                true,
+            ),
+            (
+                owned(format!(
+                    "#!/bin/sh\n'''exec' \"/v/bin/python\" \"$0\" \"$@\"\n' '''\n{body_pip25}"
+                )),
+                true,
+            ),
+            // Another interpreter (a copied venv's, the system's), another argument, more
+            // shell in the trampoline.
+            (owned(format!("#!/w/bin/python\n{body_pip25}")), false),
+            (owned(format!("#!/usr/bin/python3\n{body_pip25}")), false),
+            (
+                owned(format!("#!/v/bin/python -I -c evil\n{body_pip25}")),
                 false,
             ),
             (
-                &b"#!/v/bin/python\nimport sys\nimport os; os.system('x')\nfrom demo.cli import main\nsys.exit(main())\n"[..],
+                owned(format!(
+                    "#!/bin/sh\n'''exec' '/v/bin/python' \"$0\" \"$@\"; evil\n' '''\n{body_pip25}"
+                )),
                 false,
             ),
             (
-                &b"#!/v/bin/python\nimport sys\nfrom demo.cli import main\nsys.exit(main())\nsys.exit(main())\n"[..],
+                owned(format!(
+                    "#!/bin/sh\n'''exec' '/w/bin/python' \"$0\" \"$@\"\n' '''\n{body_pip25}"
+                )),
                 false,
             ),
-            (&b"import sys\nfrom demo.cli import main\nsys.exit(main())\n"[..], false),
-        ] {
+            // Another call, an extra statement, lines moved, no shebang.
+            (
+                owned(format!(
+                    "#!/v/bin/python\n{}",
+                    body_pip25.replace("demo.cli", "demo.other")
+                )),
+                false,
+            ),
+            (
+                owned(format!(
+                    "#!/v/bin/python\n{}",
+                    body_pip25.replace("import sys\n", "import sys\nimport os; os.system('x')\n")
+                )),
+                false,
+            ),
+            (
+                owned(format!(
+                    "#!/v/bin/python\n{}",
+                    body_pip25.replace("import re\nimport sys\n", "import sys\nimport re\n")
+                )),
+                false,
+            ),
+            (owned(format!("#!/v/bin/python\n{body_pip25}\n")), false),
+            (body_pip25.as_bytes().to_vec(), false),
+        ];
+        for (launcher, ok) in cases {
             let mut case = Case::pip();
-            case.replace_installed("../../../bin/demo", Some(launcher));
+            case.replace_installed("../../../bin/demo", Some(&launcher));
             case.bytes
                 .installed
-                .insert("../../../bin/demo".into(), Ok(launcher.to_vec()));
+                .insert("../../../bin/demo".into(), Ok(launcher.clone()));
             let result = case.run();
             assert_eq!(
                 result.is_ok(),
                 ok,
                 "{}: {result:?}",
-                String::from_utf8_lossy(launcher)
+                String::from_utf8_lossy(&launcher)
             );
             if !ok {
                 assert_eq!(result.unwrap_err().only_installed, ["../../../bin/demo"]);
@@ -975,14 +1102,38 @@ mod tests {
             .installed
             .insert("../../../bin/demo-hello".into(), Ok(edited.to_vec()));
         assert_eq!(case.run().unwrap_err().changed, ["../../../bin/demo-hello"]);
-        // A script that did not start with #!python is never rewritten.
-        assert!(!rewritten_script(
-            b"#!/bin/sh\necho\n",
-            b"#!/v/bin/python\necho\n"
-        ));
+        // A script that did not start with #!python is never rewritten; one that did names
+        // this environment's interpreter, with the wheel's arguments (and pipx's -E).
+        let here = Interpreter::InFolder("/v/bin".into());
+        for (wheel, installed, ok) in [
+            (
+                &b"#!/bin/sh\necho\n"[..],
+                &b"#!/v/bin/python\necho\n"[..],
+                false,
+            ),
+            (b"#!python\necho\n", b"#!/v/bin/python\necho\n", true),
+            (b"#!python\necho\n", b"#!/v/bin/python3.11 -E\necho\n", true),
+            (b"#!python -u\necho\n", b"#!/v/bin/python -u\necho\n", true),
+            (b"#!python -u\necho\n", b"#!/v/bin/python\necho\n", false),
+            (b"#!python\necho\n", b"#!/w/bin/python\necho\n", false),
+            (b"#!python\necho\n", b"#!/v/bin/bash\necho\n", false),
+            (
+                b"#!python\necho\n",
+                b"#!/v/bin/python -c 'evil()'\necho\n",
+                false,
+            ),
+        ] {
+            assert_eq!(
+                rewritten_script(wheel, installed, &here),
+                ok,
+                "{}",
+                String::from_utf8_lossy(installed)
+            );
+        }
         assert!(rewritten_script(
             b"#!python\necho\n",
-            b"#!/v/bin/python\necho\n"
+            b"#!/usr/bin/python3\necho\n",
+            &Interpreter::AnyAbsolute
         ));
     }
 

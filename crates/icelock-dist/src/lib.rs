@@ -28,6 +28,39 @@ pub use entry_points::{EntryPoints, ScriptEntry};
 pub use metadata::{CoreMetadata, Requirement};
 pub use record::RecordEntry;
 pub use scan::{Inventory, ScanProblem, Shadowed, index_candidates, scan};
+
+/// Whether `folder` holds a file anywhere below it outside `__pycache__` folders (or a
+/// symlink, an unreadable folder, or more than can be looked at: any of those may be code). A
+/// folder with none is what an uninstall leaves behind (empty folders, bytecode Python wrote
+/// for sources now gone, which it never loads without them): importing it runs nothing.
+pub fn holds_files(folder: &std::path::Path) -> bool {
+    const MOST: usize = 10_000;
+    let mut pending = vec![folder.to_path_buf()];
+    let mut seen = 0;
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return true;
+        };
+        for entry in entries {
+            seen += 1;
+            let Ok(entry) = entry else {
+                return true;
+            };
+            if seen > MOST {
+                return true;
+            }
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => {
+                    if entry.file_name() != "__pycache__" {
+                        pending.push(entry.path());
+                    }
+                }
+                _ => return true,
+            }
+        }
+    }
+    false
+}
 pub use source::{Provenance, PyodideFiles, Source};
 pub use wheel::WheelInfo;
 

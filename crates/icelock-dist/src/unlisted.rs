@@ -166,7 +166,9 @@ fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usiz
                     continue;
                 }
                 let shown = format!("{folder}/{name}");
-                if (is_folder && above.contains_key(&shown)) || listed.names.contains(name.as_str())
+                if (is_folder && above.contains_key(&shown))
+                    || listed.names.contains(name.as_str())
+                    || (is_folder && !crate::holds_files(&site.join(&shown)))
                 {
                     continue;
                 }
@@ -233,6 +235,9 @@ fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usiz
         // Two extension modules of one name rank by a suffix order this does not model:
         // either may win, so a tie counts as shadowing.
         if rank > *listed_rank {
+            continue;
+        }
+        if is_folder && !crate::holds_files(&site.join(&name)) {
             continue;
         }
         let shown = name + if is_folder { "/" } else { "" };
@@ -438,6 +443,9 @@ mod tests {
         touch(&site, "pkg/added.py");
         touch(&site, "pkg/sub/mod.py");
         touch(&site, "pkg/__pycache__/a.cpython-311.opt-1.pyc");
+        // What an uninstall leaves: an empty folder, one with only bytecode.
+        std::fs::create_dir_all(site.join("pkg/gone/empty")).unwrap();
+        touch(&site, "pkg/gone/__pycache__/old.cpython-311.opt-1.pyc");
         // A namespace level holds no listed file: what else sits there is nobody's (and an
         // `__init__.py` there would make the namespace a package), and a module at the top of
         // that name is taken before the namespace.

@@ -389,6 +389,9 @@ fn top_of_path_folder(
         let Some(module) = module_name(&name, is_folder) else {
             continue;
         };
+        if is_folder && !icelock_dist::holds_files(&path) {
+            continue;
+        }
         if let Some(dist) = legacy.get(&(folder.to_path_buf(), module.clone())) {
             survey.by_rule.push(ByRule {
                 path,
@@ -451,5 +454,38 @@ pub fn shell_quote(text: &str) -> String {
         text.to_string()
     } else {
         format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_import_finds_at_the_top_of_a_folder() {
+        for (name, is_folder, module) in [
+            ("six.py", false, Some("six")),
+            (
+                "_yaml.cpython-311-x86_64-linux-gnu.so",
+                false,
+                Some("_yaml"),
+            ),
+            ("mod.abi3.so", false, Some("mod")),
+            ("old.pyc", false, Some("old")),
+            ("pkg", true, Some("pkg")),
+            ("numpy.libs", true, None),
+            ("README.txt", false, None),
+            ("x.egg-link", false, None),
+            ("foo-bar.py", false, None),
+            ("données", true, Some("données")),
+        ] {
+            assert_eq!(module_name(name, is_folder).as_deref(), module, "{name}");
+        }
+    }
+
+    #[test]
+    fn shell_quoting_reads_back() {
+        assert_eq!(shell_quote("/a/b.pth"), "/a/b.pth");
+        assert_eq!(shell_quote("/a b/it's"), r"'/a b/it'\''s'");
     }
 }

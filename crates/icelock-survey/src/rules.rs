@@ -400,3 +400,56 @@ fn is_executable(path: &Path) -> bool {
             .is_some_and(|e| e.eq_ignore_ascii_case("exe") || e.eq_ignore_ascii_case("bat"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpreter_names() {
+        for (name, is) in [
+            ("python", true),
+            ("python3", true),
+            ("python3.11", true),
+            ("python3.13t", true),
+            ("pythonw", true),
+            ("pypy3.10", true),
+            ("python3-config", false),
+            ("pythonista", false),
+            ("pip", false),
+        ] {
+            assert_eq!(is_interpreter_name(name), is, "{name}");
+        }
+    }
+
+    /// Each shell's form of the path an activation script sets, as venv, uv and virtualenv
+    /// write them: this environment's is its own, another's is named.
+    #[test]
+    fn activation_scripts_name_their_environment() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        let here = root.display().to_string();
+        for line in [
+            format!("VIRTUAL_ENV=\"{here}\""),
+            format!("VIRTUAL_ENV='{here}'"),
+            format!("VIRTUAL_ENV={here}"),
+            format!("setenv VIRTUAL_ENV '{here}'"),
+            format!("set -gx VIRTUAL_ENV \"{here}\""),
+            format!("set _virtualenv_dir='{here}'"),
+            format!("let virtual_env = r#'{here}'#"),
+            format!("const virtual_env = '{here}'"),
+            "VIRTUAL_ENV=$(cygpath \"$VIRTUAL_ENV\")".to_string(),
+        ] {
+            std::fs::write(root.join("activate"), format!("# x\n    {line}\n")).unwrap();
+            assert_eq!(
+                foreign_activate(&root.join("activate"), &root),
+                None,
+                "{line}"
+            );
+            let other = line.replace(&here, "/elsewhere/venv");
+            std::fs::write(root.join("activate"), format!("{other}\n")).unwrap();
+            let found = foreign_activate(&root.join("activate"), &root);
+            assert_eq!(found.is_some(), other != line, "{other}: {found:?}");
+        }
+    }
+}
