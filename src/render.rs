@@ -37,6 +37,8 @@ struct EnvJson<'a> {
 #[derive(Serialize)]
 struct SurveyJson<'a> {
     surveyed: &'a [icelock_survey::Surveyed],
+    /// No `.pyc` is compared with its source yet.
+    bytecode_checked: bool,
     unowned: Vec<UnownedJson<'a>>,
     owned_by_rule: Vec<ByRuleJson<'a>>,
     outside: &'a [icelock_survey::Outside],
@@ -63,6 +65,7 @@ struct ByRuleJson<'a> {
 fn survey_json(survey: &icelock_survey::Survey) -> SurveyJson<'_> {
     SurveyJson {
         surveyed: &survey.folders,
+        bytecode_checked: false,
         unowned: survey
             .unowned
             .iter()
@@ -569,8 +572,13 @@ pub fn lock_summary(
         }
     }
     out.push_str(&survey_summary(&inspection.survey));
+    out.push_str(BYTECODE_UNCHECKED);
     out
 }
+
+/// Said wherever a proof is claimed, until bytecode is bound: a `.pyc` whose header matches
+/// its source is loaded in its place, whatever it holds.
+pub const BYTECODE_UNCHECKED: &str = "icelock: bytecode not checked: a __pycache__ .pyc whose header matches its source is run in the source's place, and no .pyc was compared with its source\n";
 
 /// What the survey found beside the distributions, for people: what no RECORD owns (each with
 /// its way out), and the source trees outside the lock.
@@ -668,6 +676,7 @@ pub fn verify_text(report: &crate::drift::Report) -> String {
         .iter()
         .map(|(status, n)| format!("{n} {status}"))
         .collect();
+    out.push_str(BYTECODE_UNCHECKED);
     let _ = writeln!(
         out,
         "{}: {} against {} ({})",
