@@ -122,6 +122,9 @@ fn what_no_record_owns_is_refused_and_named() {
         // Honest: nothing unowned, everything proven, and the lock verifies.
         let (code, report, stderr) = lock_json(&venv.root, home.path());
         assert_eq!(code, 0, "{what}: {stderr}\n{report:#}");
+        // What the proof does not bind yet is said.
+        assert!(stderr.contains("bytecode not checked"), "{stderr}");
+        assert_eq!(report["environment"]["survey"]["bytecode_checked"], false);
         assert!(
             unowned(&report, &venv.root).is_empty(),
             "{what}: {report:#}"
