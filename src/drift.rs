@@ -68,6 +68,8 @@ pub struct Report {
     /// What else is on the environment's path or in its scripts folder that no RECORD lists
     /// and that can change what runs: each `unowned`.
     pub entries: Vec<EntryReport>,
+    /// What the comparison of bytecode with its sources came to (set by the caller).
+    pub bytecode: Option<crate::inspect::BytecodeReport>,
     /// Packages (and entries) per status.
     pub summary: BTreeMap<&'static str, usize>,
 }
@@ -213,6 +215,7 @@ pub async fn judge(
         environment: inspection.env.root.clone(),
         packages,
         entries,
+        bytecode: None,
         summary,
     }
 }

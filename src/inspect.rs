@@ -45,6 +45,73 @@ impl Inspection {
         &self.inventory.dists
     }
 
+    /// The interpreter that compiles this environment's sources, to compare bytecode with
+    /// them: its own, run isolated. `Err` says why there is none to run.
+    pub fn python(&self) -> Result<PathBuf, String> {
+        if self.env.pyodide.is_some() {
+            return Err(
+                "a Pyodide environment's interpreter runs in a browser or Node, not here".into(),
+            );
+        }
+        if let Some(python) = &self.env.interpreter {
+            return Ok(python.clone());
+        }
+        ["bin/python", "bin/python3", "Scripts/python.exe"]
+            .iter()
+            .map(|p| self.env.root.join(p))
+            .find(|p| p.is_file())
+            .ok_or_else(|| "this folder holds no interpreter to compile its sources with".into())
+    }
+
+    /// Compares the bytecode Python would run for every listed source with that source
+    /// compiled (see `icelock_dist::bytecode`), reusing verdicts remembered in `known` (and
+    /// remembering the new ones there).
+    pub fn bytecode(&self, known: Option<&std::path::Path>) -> icelock_dist::bytecode::Checked {
+        let python = match self.python() {
+            Ok(python) => python,
+            Err(why) => {
+                return icelock_dist::bytecode::Checked {
+                    problems: vec![Vec::new(); self.dists().len()],
+                    unchecked: Some(why),
+                    ..Default::default()
+                };
+            }
+        };
+        let loaded = known.map(KnownFiles::load);
+        let (checked, remembered) =
+            icelock_dist::bytecode::check(self.dists(), &python, loaded.as_ref());
+        if let (Some(path), Some(remembered)) = (known, remembered) {
+            remembered.save(path);
+        }
+        checked
+    }
+
+    /// Checks the installed files against RECORD. Files unchanged (by their stat) since they
+    /// last matched RECORD are not hashed again; without a cache, everything is. With
+    /// `bytecode`, the bytecode of the listed sources too (its problems are the dist's).
+    pub fn integrity_with(
+        &self,
+        indexes: &icelock_index::Indexes,
+        bytecode: bool,
+    ) -> (
+        Vec<integrity::Integrity>,
+        Option<icelock_dist::bytecode::Checked>,
+    ) {
+        let mut integrity = self.integrity(indexes);
+        if !bytecode {
+            return (integrity, None);
+        }
+        let known = indexes.client().cache().map(|cache| {
+            let root = std::fs::canonicalize(&self.env.root).unwrap_or(self.env.root.clone());
+            let mut path = cache.known_files_path(&root).into_os_string();
+            path.push(".bytecode");
+            PathBuf::from(path)
+        });
+        let mut checked = self.bytecode(known.as_deref());
+        join_bytecode(&mut integrity, &mut checked);
+        (integrity, Some(checked))
+    }
+
     /// Checks the installed files against RECORD. Files unchanged (by their stat) since they
     /// last matched RECORD are not hashed again; without a cache, everything is.
     pub fn integrity(&self, indexes: &icelock_index::Indexes) -> Vec<integrity::Integrity> {
@@ -90,6 +157,7 @@ impl Inspection {
         runtime: &tokio::runtime::Runtime,
         indexes: &icelock_index::Indexes,
         verify: icelock_attribute::Verify,
+        bytecode: bool,
     ) -> (
         Vec<icelock_attribute::Attributed>,
         Vec<integrity::Integrity>,
@@ -103,7 +171,7 @@ impl Inspection {
         });
         let options = icelock_attribute::Options { verify, on_done };
         let (gathered, integrity) = std::thread::scope(|scope| {
-            let checking = scope.spawn(|| self.integrity(indexes));
+            let checking = scope.spawn(|| self.integrity_with(indexes, bytecode).0);
             let gathered = runtime.block_on(icelock_attribute::gather(
                 &self.env,
                 self.dists(),
@@ -130,7 +198,9 @@ impl Inspection {
 
     /// Everything `check` reports, in a stable order: by distribution, then by kind and path.
     pub fn check(&self) -> CheckReport {
-        let integrity = integrity::check_all(self.dists());
+        let mut integrity = integrity::check_all(self.dists());
+        let mut bytecode = self.bytecode(None);
+        join_bytecode(&mut integrity, &mut bytecode);
         let mut problems = Vec::new();
         let mut files_checked = 0;
         let mut bytes_hashed = 0;
@@ -173,6 +243,7 @@ impl Inspection {
                     | FileProblem::NotAFile { .. }
                     | FileProblem::UnsupportedHash { .. } => ProblemKind::FileUnreadable,
                     FileProblem::Unlisted { .. } => ProblemKind::FileUnlisted,
+                    FileProblem::Bytecode { .. } => ProblemKind::BytecodeDiffers,
                 };
                 problems.push(problem(
                     kind,
@@ -225,6 +296,13 @@ impl Inspection {
             });
         }
         for entry in &self.survey.unowned {
+            // Reported above, with the folder's name.
+            if matches!(
+                entry.kind,
+                icelock_survey::UnownedKind::UnreadableMetadata { .. }
+            ) {
+                continue;
+            }
             problems.push(CheckProblem {
                 package: String::new(),
                 version: String::new(),
@@ -237,8 +315,33 @@ impl Inspection {
         CheckReport {
             files_checked,
             bytes_hashed,
+            bytecode: BytecodeReport {
+                compared: bytecode.bound,
+                unchecked: bytecode.unchecked,
+            },
             problems,
         }
+    }
+}
+
+/// Adds the bytecode problems to each dist's, except those of a source already reported
+/// changed or gone: that source's own problem says it, and its stale bytecode is part of it.
+fn join_bytecode(
+    integrity: &mut [integrity::Integrity],
+    bytecode: &mut icelock_dist::bytecode::Checked,
+) {
+    for (outcome, problems) in integrity.iter_mut().zip(&mut bytecode.problems) {
+        let sources: std::collections::HashSet<String> = outcome
+            .problems
+            .iter()
+            .map(|p| p.path().to_string())
+            .collect();
+        outcome
+            .problems
+            .extend(problems.drain(..).filter(|p| match p {
+                FileProblem::Bytecode { of, .. } => !sources.contains(of),
+                _ => true,
+            }));
     }
 }
 
@@ -252,6 +355,8 @@ pub enum ProblemKind {
     FileUnreadable,
     /// In a distribution's folders, in no RECORD.
     FileUnlisted,
+    /// Bytecode Python runs in place of a listed source, not compiled from it.
+    BytecodeDiffers,
     RequirementMissing,
     VersionMismatch,
     Duplicate,
@@ -284,5 +389,16 @@ pub struct CheckProblem {
 pub struct CheckReport {
     pub files_checked: usize,
     pub bytes_hashed: u64,
+    pub bytecode: BytecodeReport,
     pub problems: Vec<CheckProblem>,
+}
+
+/// What the bytecode check came to.
+#[derive(Debug, Serialize)]
+pub struct BytecodeReport {
+    /// Pycs Python would run for a listed source, found to be that source compiled.
+    pub compared: usize,
+    /// Why bytecode could not be checked at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unchecked: Option<String>,
 }

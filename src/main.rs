@@ -147,6 +147,11 @@ struct LockArgs {
     /// label, not the files: every entry says `metadata-only`).
     #[arg(long, value_enum, default_value_t = VerifyLevel::Record)]
     verify: VerifyLevel,
+    /// Also compare the bytecode Python would run for each listed source with that source
+    /// compiled, by the environment's own interpreter (`check` and `verify` always do; it costs
+    /// a compile of every source the first time, a stat after).
+    #[arg(long)]
+    bytecode: bool,
     #[command(flatten)]
     index: IndexOptions,
     /// The environment (see below).
@@ -364,8 +369,11 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
         }
     }
     let inspection = inspect::Inspection::of(env);
-    let (attributed, integrity) = inspection.attribute(&runtime, &indexes, verify);
+    let (attributed, integrity) = inspection.attribute(&runtime, &indexes, verify, args.bytecode);
     progress::clear();
+    if !args.bytecode {
+        eprint!("{}", render::BYTECODE_UNCHECKED);
+    }
 
     let output = args.output.as_deref().filter(|p| p.as_os_str() != "-");
     let format = args
@@ -459,7 +467,7 @@ fn lock(args: LockArgs) -> Result<ExitCode, AppError> {
     let all_proven = attributed.iter().all(|a| a.attribution.is_proven());
     let out = if format == LockFormat::Json {
         eprint!("{}", render::lock_summary(&inspection, &attributed, None));
-        render::lock_json(&inspection, &attributed)
+        render::lock_json(&inspection, &attributed, args.bytecode)
     } else {
         eprint!(
             "{}",
@@ -559,12 +567,15 @@ fn verify(args: VerifyArgs) -> Result<ExitCode, AppError> {
         icelock_attribute::Verify::Record
     };
     // The files are hashed on another thread while the locked artifacts are read.
-    let report = std::thread::scope(|scope| {
-        let checking = scope.spawn(|| inspection.integrity(&indexes));
+    let bytecode = std::sync::OnceLock::new();
+    let mut report = std::thread::scope(|scope| {
+        let checking = scope.spawn(|| inspection.integrity_with(&indexes, true));
         let integrity = || {
-            checking
+            let (integrity, checked) = checking
                 .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            let _ = bytecode.set(checked);
+            integrity
         };
         runtime.block_on(drift::judge(
             &inspection,
@@ -575,6 +586,13 @@ fn verify(args: VerifyArgs) -> Result<ExitCode, AppError> {
         ))
     });
     progress::clear();
+    report.bytecode = bytecode
+        .into_inner()
+        .flatten()
+        .map(|checked| inspect::BytecodeReport {
+            compared: checked.bound,
+            unchecked: checked.unchecked,
+        });
     let out = match args.format {
         CheckFormat::Text => render::verify_text(&report),
         CheckFormat::Json => render::verify_json(&report),

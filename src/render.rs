@@ -37,7 +37,8 @@ struct EnvJson<'a> {
 #[derive(Serialize)]
 struct SurveyJson<'a> {
     surveyed: &'a [icelock_survey::Surveyed],
-    /// No `.pyc` is compared with its source yet.
+    /// Whether `.pyc` files were compared with their sources (`lock --bytecode`); then
+    /// what was not is among the packages' problems.
     bytecode_checked: bool,
     unowned: Vec<UnownedJson<'a>>,
     owned_by_rule: Vec<ByRuleJson<'a>>,
@@ -62,10 +63,10 @@ struct ByRuleJson<'a> {
     of: Option<&'a str>,
 }
 
-fn survey_json(survey: &icelock_survey::Survey) -> SurveyJson<'_> {
+fn survey_json(survey: &icelock_survey::Survey, bytecode_checked: bool) -> SurveyJson<'_> {
     SurveyJson {
         surveyed: &survey.folders,
-        bytecode_checked: false,
+        bytecode_checked,
         unowned: survey
             .unowned
             .iter()
@@ -181,16 +182,24 @@ fn hex_encode(bytes: [u8; 32]) -> String {
 }
 
 pub fn list_json(inspection: &Inspection) -> String {
-    report_json(inspection, None)
+    report_json(inspection, None, false)
 }
 
 /// The attribution report of `lock --format json`: `list --format json` with each `source`
-/// replaced by what was proven.
-pub fn lock_json(inspection: &Inspection, attributed: &[Attributed]) -> String {
-    report_json(inspection, Some(attributed))
+/// replaced by what was proven; `bytecode_checked` when bytecode was compared with its sources.
+pub fn lock_json(
+    inspection: &Inspection,
+    attributed: &[Attributed],
+    bytecode_checked: bool,
+) -> String {
+    report_json(inspection, Some(attributed), bytecode_checked)
 }
 
-fn report_json(inspection: &Inspection, attributed: Option<&[Attributed]>) -> String {
+fn report_json(
+    inspection: &Inspection,
+    attributed: Option<&[Attributed]>,
+    bytecode_checked: bool,
+) -> String {
     let env = &inspection.env;
     let mut packages: Vec<PackageJson> = inspection
         .dists()
@@ -216,7 +225,7 @@ fn report_json(inspection: &Inspection, attributed: Option<&[Attributed]>) -> St
             search_path: &env.site_packages,
             interpreter: env.interpreter.as_deref(),
             pyodide: env.pyodide.as_ref(),
-            survey: survey_json(&inspection.survey),
+            survey: survey_json(&inspection.survey, bytecode_checked),
         },
         packages,
         shadowed: inspection
@@ -499,6 +508,7 @@ pub fn check_text(inspection: &Inspection, report: &CheckReport) -> String {
         .iter()
         .filter(|p| p.kind.is_failure())
         .count();
+    out.push_str(&bytecode_line(&report.bytecode));
     let _ = writeln!(
         out,
         "{} distributions, {} files verified against RECORD, {} problem{}",
@@ -572,13 +582,25 @@ pub fn lock_summary(
         }
     }
     out.push_str(&survey_summary(&inspection.survey));
-    out.push_str(BYTECODE_UNCHECKED);
     out
 }
 
-/// Said wherever a proof is claimed, until bytecode is bound: a `.pyc` whose header matches
-/// its source is loaded in its place, whatever it holds.
-pub const BYTECODE_UNCHECKED: &str = "icelock: bytecode not checked: a __pycache__ .pyc whose header matches its source is run in the source's place, and no .pyc was compared with its source\n";
+/// Said by `lock` without `--bytecode`: a `.pyc` whose header matches its source is run in its
+/// place, whatever it holds, and none was compared.
+pub const BYTECODE_UNCHECKED: &str = "icelock: bytecode not checked: a __pycache__ .pyc whose header matches its source is run in the source's place; compare each with its source with --bytecode (or `icelock check`, `icelock verify`)\n";
+
+/// One line on the bytecode check, for `check` and `verify`.
+fn bytecode_line(report: &crate::inspect::BytecodeReport) -> String {
+    match &report.unchecked {
+        Some(why) => format!("bytecode not checked: {why}\n"),
+        None => format!(
+            "{} .pyc file{} Python would run compared with {} source, each its source compiled\n",
+            report.compared,
+            if report.compared == 1 { "" } else { "s" },
+            if report.compared == 1 { "its" } else { "their" }
+        ),
+    }
+}
 
 /// What the survey found beside the distributions, for people: what no RECORD owns (each with
 /// its way out), and the source trees outside the lock.
@@ -596,6 +618,13 @@ pub fn survey_summary(survey: &icelock_survey::Survey) -> String {
             let _ = writeln!(out, "  {}: {}", entry.path.display(), entry.kind);
             let _ = writeln!(out, "    way out: {}", entry.way_out());
         }
+    }
+    if let Some(home) = &survey.base_interpreter {
+        let _ = writeln!(
+            out,
+            "icelock: outside the lock: the base interpreter in {} and its standard library (pyvenv.cfg's home)",
+            home.display()
+        );
     }
     for outside in &survey.outside {
         let _ = writeln!(
@@ -676,7 +705,9 @@ pub fn verify_text(report: &crate::drift::Report) -> String {
         .iter()
         .map(|(status, n)| format!("{n} {status}"))
         .collect();
-    out.push_str(BYTECODE_UNCHECKED);
+    if let Some(bytecode) = &report.bytecode {
+        out.push_str(&bytecode_line(bytecode));
+    }
     let _ = writeln!(
         out,
         "{}: {} against {} ({})",

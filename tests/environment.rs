@@ -466,3 +466,208 @@ fn launchers_are_exactly_an_installers() {
         assert_eq!(code, 0, "{what}: genuine again: {stderr}");
     }
 }
+
+/// Writes a timestamp pyc of `code` for `source` (its mtime and size in the header), or an
+/// unchecked hash-based one, as a forger would.
+fn plant_pyc(source: &Path, code: &str, unchecked_hash: bool) {
+    let t = tools();
+    let script = r#"
+import sys, os, importlib.util, marshal, struct, _imp
+from importlib import _bootstrap_external as ext
+src, code, unchecked = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+pyc = importlib.util.cache_from_source(src)
+os.makedirs(os.path.dirname(pyc), exist_ok=True)
+body = marshal.dumps(compile(code, src, "exec"))
+if unchecked:
+    header = importlib.util.MAGIC_NUMBER + struct.pack("<I", 1) + _imp.source_hash(ext._RAW_MAGIC_NUMBER, open(src, "rb").read())
+else:
+    st = os.stat(src)
+    header = importlib.util.MAGIC_NUMBER + struct.pack("<III", 0, int(st.st_mtime) & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF)
+open(pyc, "wb").write(header + body)
+"#;
+    run_ok(
+        clean_command(&t.python)
+            .args(["-c", script])
+            .arg(source)
+            .arg(code)
+            .arg(if unchecked_hash { "1" } else { "0" }),
+    );
+}
+
+/// Bytecode Python would run in place of a listed source must be that source compiled:
+/// `check` and `verify` compare every such pyc with its source by the environment's own
+/// interpreter, `lock --bytecode` too (plain `lock` says it did not); a forged timestamp pyc
+/// and an unchecked hash-based one are named, Python's own bytecode (every optimisation level)
+/// is not, and a verdict is remembered until the pyc or its source changes.
+#[test]
+fn bytecode_is_its_source_compiled() {
+    for installer in [Installer::Pip, Installer::Uv] {
+        let what = installer.name();
+        let tmp = tempdir();
+        let venv = Venv::create(&tmp.path().join("venv"), installer);
+        venv.install(&["demo-app", "demo-single"]);
+        let site = venv.site_packages();
+        for flags in [&[][..], &["-O"][..], &["-OO"][..]] {
+            let mut python = clean_command(venv.python());
+            python
+                .env_remove("PYTHONDONTWRITEBYTECODE")
+                .args(flags)
+                .args(["-c", "import demo_app, demo_core.util, singlemod"]);
+            run_ok(&mut python);
+        }
+        let home = tempdir();
+        let (code, check) = check_json(&venv.root);
+        assert_eq!(code, 0, "{what}: {check:#}");
+        let compared = check["bytecode"]["compared"].as_u64().unwrap();
+        assert!(
+            compared >= 9,
+            "{what}: Python's own bytecode, three levels: {check:#}"
+        );
+        let (code, _, written) = lock_file(&venv.root, home.path(), tmp.path());
+        assert!(code == 0 && written, "{what}");
+        let lock = tmp.path().join("pylock.toml");
+        let (code, verified) = verify_json(&venv.root, home.path(), &lock);
+        assert_eq!(code, 0, "{what}: {verified:#}");
+        assert_eq!(verified["bytecode"]["compared"], compared, "{verified:#}");
+
+        for (source, unchecked) in [
+            (site.join("demo_core/util.py"), false),
+            (site.join("singlemod.py"), true),
+        ] {
+            plant_pyc(
+                &source,
+                "import builtins; builtins.PLANTED = 'pyc'\ndef double(x): return 2 * x\nWHO = 'x'\n",
+                unchecked,
+            );
+        }
+        assert_eq!(
+            python_says(
+                &venv,
+                "import builtins, demo_core.util; print(builtins.PLANTED)"
+            ),
+            "pyc",
+            "{what}: Python runs the planted bytecode"
+        );
+        let (code, check) = check_json(&venv.root);
+        assert_eq!(code, 1, "{what}: {check:#}");
+        let flagged: Vec<String> = check["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["kind"] == "bytecode-differs")
+            .map(|p| p["path"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            flagged,
+            [
+                "demo_core/__pycache__/util.cpython-311.pyc",
+                "__pycache__/singlemod.cpython-311.pyc"
+            ],
+            "{what}: {check:#}"
+        );
+        let (code, verified) = verify_json(&venv.root, home.path(), &lock);
+        assert_eq!(code, 1, "{what}: {verified:#}");
+        let statuses = packages_by_name(&serde_json::json!({"packages": verified["packages"]}));
+        assert_eq!(statuses["demo-core"]["status"], "modified", "{verified:#}");
+        assert_eq!(
+            statuses["demo-single"]["status"], "modified",
+            "{verified:#}"
+        );
+        assert_eq!(statuses["demo-app"]["status"], "ok", "{verified:#}");
+        // Plain lock does not look, and says so; --bytecode does.
+        let (code, _, stderr) = lock_json(&venv.root, home.path());
+        assert_eq!(code, 0, "{what}: {stderr}");
+        assert!(stderr.contains("bytecode not checked"), "{stderr}");
+        let wh = wheelhouse();
+        let mut cmd = icelock_command(&[
+            "lock".as_ref(),
+            venv.root.as_os_str(),
+            "--no-index".as_ref(),
+            "--find-links".as_ref(),
+            wh.dir.as_os_str(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            "--bytecode".as_ref(),
+        ]);
+        cmd.env("HOME", home.path())
+            .env("XDG_CACHE_HOME", home.path().join(".cache"));
+        let out = run_icelock(&mut cmd);
+        assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+        let report = json_stdout(&out);
+        assert_eq!(report["environment"]["survey"]["bytecode_checked"], true);
+        let reasons = packages_by_name(&report)["demo-core"]["source"]["reasons"].to_string();
+        assert!(
+            reasons.contains("util.cpython-311.pyc") && reasons.contains("rm -r"),
+            "{what}: named, with the way out: {reasons}"
+        );
+
+        // Removed, Python writes it anew, and all is well again.
+        fs::remove_file(site.join("demo_core/__pycache__/util.cpython-311.pyc")).unwrap();
+        fs::remove_file(site.join("__pycache__/singlemod.cpython-311.pyc")).unwrap();
+        run_ok(
+            clean_command(venv.python())
+                .env_remove("PYTHONDONTWRITEBYTECODE")
+                .args(["-c", "import demo_core.util, singlemod"]),
+        );
+        let (code, verified) = verify_json(&venv.root, home.path(), &lock);
+        assert_eq!(code, 0, "{what}: {verified:#}");
+    }
+}
+
+/// What the red team found beside the distributions: files the interpreter reads beside its
+/// executable (`._pth`, `pyvenv.cfg`), a module in `bin` (first on `sys.path` when a launcher
+/// runs), a metadata folder no distribution can be read from (its entry points still load).
+/// And the base interpreter is named as outside the lock.
+#[test]
+fn what_the_interpreter_reads_beside_itself_is_surveyed() {
+    let tmp = tempdir();
+    let venv = Venv::create(&tmp.path().join("venv"), Installer::Pip);
+    venv.install(&["demo-scripts"]);
+    let home = tempdir();
+    let (code, _, stderr) = lock_json(&venv.root, home.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("outside the lock: the base interpreter"),
+        "{stderr}"
+    );
+    let bin = venv.root.join("bin");
+    fs::write(
+        bin.join("demo_scripts.py"),
+        "print('planted')\ndef main(): print('planted main')\n",
+    )
+    .unwrap();
+    let out = run_ok(&mut clean_command(bin.join("demo-scripts")));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("planted"),
+        "a module in bin is imported by the launcher"
+    );
+    fs::write(bin.join("python._pth"), "import site\n").unwrap();
+    fs::write(
+        bin.join("pyvenv.cfg"),
+        "include-system-site-packages = true\n",
+    )
+    .unwrap();
+    let egg = venv.site_packages().join("zz.egg-info");
+    fs::create_dir(&egg).unwrap();
+    fs::write(egg.join("entry_points.txt"), "[myplugins]\nevil = this\n").unwrap();
+    let (code, report, stderr) = lock_json(&venv.root, home.path());
+    assert_eq!(code, 1, "{stderr}");
+    let mut found = unowned(&report, &venv.root);
+    found.sort();
+    let site_rel = venv
+        .site_packages()
+        .strip_prefix(canon(&venv.root))
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(
+        found,
+        [
+            "bin/demo_scripts.py".to_string(),
+            "bin/python._pth".into(),
+            "bin/pyvenv.cfg".into(),
+            format!("{site_rel}/zz.egg-info"),
+        ],
+        "{report:#}"
+    );
+}

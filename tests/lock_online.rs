@@ -418,3 +418,64 @@ print(json.dumps(out))
     }
     assert_eq!(spdx_hashes, from_pip, "the SPDX checksums are pip's");
 }
+
+/// virtualenv's app-data seeder (what poetry makes its environments with) installs pip and
+/// setuptools from the wheels virtualenv embeds, writing a RECORD of its own (a row for every
+/// `__pycache__` folder, `.pyc` names beside their sources, a `NAME-VERSION.virtualenv` mark,
+/// `pip-3.11` among the launchers): each is the index's wheel, proven, and nothing on the
+/// path is unowned (its `_virtualenv` patch included, where it writes one).
+#[test]
+fn online_virtualenv_seeded_env_proves() {
+    if skip_if_offline() {
+        return;
+    }
+    let tmp = tempdir();
+    let root = tmp.path().join("seeded");
+    let lockers = tools()
+        .python
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("lockers/bin/python");
+    run_ok(
+        clean_command(&lockers)
+            .env("VIRTUALENV_OVERRIDE_APP_DATA", tmp.path().join("app-data"))
+            .args([
+                "-m",
+                "virtualenv",
+                "--no-periodic-update",
+                "--seeder",
+                "app-data",
+            ])
+            .arg(&root),
+    );
+    let site = std::fs::read_dir(root.join("lib"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("site-packages"))
+        .find(|p| p.is_dir())
+        .unwrap();
+    let marks: Vec<String> = std::fs::read_dir(&site)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".virtualenv"))
+        .collect();
+    assert!(!marks.is_empty(), "the seeder's layout: {marks:?}");
+    assert!(root.join("bin/pip-3.11").is_file() || root.join("bin/pip-3.12").is_file());
+    let run = lock(&root, &[]);
+    assert_eq!(run.code, 0, "{}", show(&run.out));
+    let pkgs = run.pkgs();
+    assert!(pkgs.contains_key("pip"), "{:#}", run.report);
+    for (name, p) in &pkgs {
+        assert_eq!(p["source"]["kind"], "index", "{name}: {p:#}");
+        assert_eq!(p["source"]["proof"], "wheel-record", "{name}: {p:#}");
+    }
+    assert_eq!(
+        run.report["environment"]["survey"]["unowned"],
+        Value::Array(vec![]),
+        "{:#}",
+        run.report
+    );
+}

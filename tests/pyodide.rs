@@ -23,11 +23,12 @@ use support::*;
 
 /// What pip installs by name (their dependencies come along: demo-app, demo-core 1.2 and,
 /// through demo-meta's `demo-app[fancy]`, demo-extra). Pure `py3-none-any` wheels only.
-/// demo-scripts is left out: under `--target` pip writes its scripts and data into
-/// site-packages/bin and site-packages/share while RECORD says `../../bin/…`, which is pip's
-/// `--target` layout, not a Pyodide venv's.
+/// demo-scripts too: under `--target` pip writes its scripts and data into site-packages/bin
+/// and site-packages/share while RECORD says `../../bin/…`, pip's `--target` layout, read so
+/// in a Pyodide venv's site-packages too.
 const PIP_REQUIREMENTS: &[&str] = &[
     "demo-meta",
+    "demo-scripts",
     "nsdemo.alpha",
     "nsdemo.beta",
     "backdemo.tarfile",
@@ -44,6 +45,7 @@ const PIP_NAMES: &[&str] = &[
     "demo-importname",
     "demo-meta",
     "demo-quirks",
+    "demo-scripts",
     "nsdemo-alpha",
     "nsdemo-beta",
 ];

@@ -144,14 +144,30 @@ pub(crate) fn modified_reason(dist: &InstalledDist, integrity: &Integrity) -> St
         .map(ToString::to_string)
         .collect();
     let more = integrity.problems.len().saturating_sub(shown.len());
+    // What a reinstall leaves in place: files no RECORD lists, and bytecode (uv compiles none,
+    // so a planted `.pyc` outlives a reinstall); removing them is the way out. Python writes
+    // a removed `.pyc` again from its source.
     let unlisted: Vec<&str> = integrity
         .problems
         .iter()
-        .filter(|p| matches!(p, FileProblem::Unlisted { .. }))
+        .filter(|p| {
+            matches!(
+                p,
+                FileProblem::Unlisted { .. } | FileProblem::Bytecode { .. }
+            )
+        })
         .map(FileProblem::path)
         .collect();
     let lead = if unlisted.len() == integrity.problems.len() {
-        "its folders hold what no RECORD lists"
+        if integrity
+            .problems
+            .iter()
+            .all(|p| matches!(p, FileProblem::Bytecode { .. }))
+        {
+            "its bytecode is not its sources compiled"
+        } else {
+            "its folders hold what no RECORD lists"
+        }
     } else {
         "its installed files no longer match RECORD"
     };

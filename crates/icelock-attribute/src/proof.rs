@@ -230,7 +230,7 @@ async fn compare(
             "the wheel has no {record_name}, so nothing in it says which files it holds"
         ));
     };
-    let interpreter = Interpreter::for_prefix(&dist.prefix);
+    let interpreter = Interpreter::for_dist(dist);
     let installed = Installed {
         rows: dist.record.as_deref().unwrap_or_default(),
         dist_info: &dist_info,

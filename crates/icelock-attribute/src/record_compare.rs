@@ -58,6 +58,21 @@ pub(crate) enum Interpreter {
 }
 
 impl Interpreter {
+    /// For `dist`: a venv's, unless `pip --target` put it there (the Python that ran pip,
+    /// whichever, is then named).
+    pub(crate) fn for_dist(dist: &icelock_dist::InstalledDist) -> Self {
+        let target = dist
+            .record
+            .iter()
+            .flatten()
+            .any(|row| icelock_dist::integrity::is_target_row(dist, &row.path));
+        if target {
+            Self::AnyAbsolute
+        } else {
+            Self::for_prefix(&dist.prefix)
+        }
+    }
+
     /// For a distribution under `prefix`.
     pub(crate) fn for_prefix(prefix: &std::path::Path) -> Self {
         if prefix.join("pyvenv.cfg").is_file() {
@@ -221,7 +236,13 @@ impl Plan {
     ) -> Self {
         let dist_info = installed.dist_info;
         let data = format!("{}.data/", dist_info.trim_end_matches(".dist-info"));
+        // virtualenv's seeder marks what it installed with an empty `NAME-VERSION.virtualenv`
+        // beside the `.dist-info`, listed unhashed.
+        let seeder_mark = format!("{}.virtualenv", dist_info.trim_end_matches(".dist-info"));
         let installer_file = |path: &str| -> bool {
+            if path == seeder_mark {
+                return true;
+            }
             let Some(name) = path
                 .strip_prefix(dist_info)
                 .and_then(|rest| rest.strip_prefix('/'))
@@ -289,7 +310,9 @@ impl Plan {
             .map(|e| e.scripts.as_slice())
             .unwrap_or_default();
         for row in left {
-            if is_compiled_source(&row.path, &sources) {
+            if is_compiled_source(&row.path, &sources)
+                || (row.hash.is_none() && is_seeder_bytecode_row(&row.path, &sources))
+            {
                 plan.exempt += 1;
             } else if let Some(entry) = launcher_for(&row.path, scripts) {
                 plan.pending.push(Pending::Launcher {
@@ -563,6 +586,29 @@ fn landing(path: &str, data: &str, installed: &HashMap<&str, &RecordEntry>) -> O
     }
 }
 
+/// What virtualenv's app-data seeder (poetry's default) lists, unhashed, beside the wheel's
+/// rows: a row for every `__pycache__` folder (folders, which run nothing: what is in them is
+/// bound by the bytecode check), and `dir/stem.<tag>.pyc` beside a `dir/stem.py` that landed
+/// from the wheel (a name no import looks for).
+fn is_seeder_bytecode_row(path: &str, sources: &BTreeSet<String>) -> bool {
+    if path == "__pycache__" || path.ends_with("/__pycache__") {
+        return true;
+    }
+    let Some(file) = path.strip_suffix(".pyc") else {
+        return false;
+    };
+    let (dir, name) = file.rsplit_once('/').map_or(("", file), |(d, n)| (d, n));
+    let Some((stem, tag)) = name.split_once('.') else {
+        return false;
+    };
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    !tag.is_empty() && sources.contains(&format!("{prefix}{stem}.py"))
+}
+
 /// `dir/__pycache__/stem.<tag>[.opt-N].pyc` of a `dir/stem.py` that landed from the wheel.
 fn is_compiled_source(path: &str, sources: &BTreeSet<String>) -> bool {
     let Some(file) = path.strip_suffix(".pyc") else {
@@ -602,18 +648,29 @@ fn launcher_for(path: &str, scripts: &[icelock_dist::ScriptEntry]) -> Option<usi
         .strip_prefix("bin/")
         .or_else(|| rest.strip_prefix("Scripts/"))?;
     scripts.iter().position(|s| s.name == name).or_else(|| {
-        // pip writes `pipX.Y` beside the `pip` and `pip3` its own wheel declares (installing
-        // pip, its launchers get the target Python's version).
-        let version = name.strip_prefix("pip")?;
-        let numeric = !version.is_empty()
-            && version.split('.').count() <= 2
-            && version
-                .split('.')
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-        numeric
-            .then(|| scripts.iter().position(|s| s.name == "pip"))
-            .flatten()
+        // Versioned names of an entry: pip writes `pipX.Y` beside the `pip` and `pip3` its own
+        // wheel declares, and virtualenv's seeder (distlib's variants) `pip3`, `pip-3.11` and
+        // `pip3.11` for an entry `pip` or `pip3`. The file must still be that entry's launcher.
+        let base = without_version(name)?;
+        scripts
+            .iter()
+            .position(|s| s.name == base || without_version(&s.name) == Some(base))
     })
+}
+
+/// `name` without a trailing Python version (`3`, `3.11`, `-3.11`), when it has one.
+fn without_version(name: &str) -> Option<&str> {
+    let at = name
+        .char_indices()
+        .find(|&(_, c)| c.is_ascii_digit())
+        .map(|(i, _)| i)?;
+    let (base, version) = name.split_at(at);
+    let base = base.strip_suffix('-').unwrap_or(base);
+    let numeric = version.split('.').count() <= 2
+        && version
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    (numeric && !base.is_empty()).then_some(base)
 }
 
 /// The first line of an installed file an installer wrote as the interpreter to run, when it
@@ -1063,6 +1120,9 @@ mod tests {
             ("../../../bin/pipx", false),
             ("../../../bin/pip3.11.1", false),
             ("../../../bin/pip.", false),
+            // virtualenv's seeder.
+            ("../../../bin/pip-3.11", true),
+            ("../../../bin/pip-", false),
         ] {
             assert_eq!(launcher_for(path, &scripts).is_some(), found, "{path}");
         }

@@ -52,6 +52,14 @@ pub enum FileProblem {
         path: String,
         shadows: Option<String>,
     },
+    /// Bytecode Python would run in place of a listed source, holding `detail`.
+    #[error("{path}: Python runs it in place of {of}, and it holds {detail}")]
+    Bytecode {
+        path: String,
+        /// The source's RECORD path.
+        of: String,
+        detail: String,
+    },
 }
 
 fn unlisted_why(shadows: &Option<String>) -> String {
@@ -73,7 +81,8 @@ impl FileProblem {
             | Self::Unreadable { path, .. }
             | Self::NotAFile { path, .. }
             | Self::UnsupportedHash { path, .. }
-            | Self::Unlisted { path, .. } => path,
+            | Self::Unlisted { path, .. }
+            | Self::Bytecode { path, .. } => path,
         }
     }
 }
@@ -379,17 +388,42 @@ fn real_folder(
 /// Where a RECORD row of `dist` puts its file: resolved against its site folder without
 /// touching the file system, refused (`Err`, with where it leads) outside its prefix.
 pub fn locate(dist: &InstalledDist, record_path: &str) -> Result<PathBuf, PathBuf> {
-    // `pip install --target DIR` installs into a temporary home scheme (purelib at
-    // HOME/lib/python, scripts at HOME/bin, data at HOME) and then moves all of it into DIR, so
-    // the `../../bin/x` its RECORD says is DIR/bin/x. Only a bare folder (its own prefix) is
-    // read that way: in any other layout two levels up are the layout's own.
-    if dist.site_dir == dist.prefix
-        && let Some(rest) = record_path.strip_prefix("../../")
-        && !rest.starts_with("../")
-    {
+    if is_target_row(dist, record_path) {
+        let rest = &record_path["../../".len()..];
         return resolve_inside(&dist.site_dir, &dist.prefix, rest);
     }
     resolve_inside(&dist.site_dir, &dist.prefix, record_path)
+}
+
+/// `pip install --target DIR` installs into a temporary home scheme (purelib at HOME/lib/python,
+/// scripts at HOME/bin, data at HOME) and then moves all of it into DIR, so the `../../bin/x`
+/// its RECORD says is DIR/bin/x. Read that way in a bare folder (its own prefix), and in a
+/// POSIX `lib/pythonX.Y/site-packages` (a venv's filled with `--target`, as Pyodide venvs
+/// often are), where no install scheme ever writes two levels up: its scripts and data are
+/// three levels up (Windows' `Lib/site-packages` puts `Scripts` two levels up, so not there).
+pub fn is_target_row(dist: &InstalledDist, record_path: &str) -> bool {
+    let Some(rest) = record_path.strip_prefix("../../") else {
+        return false;
+    };
+    if rest.starts_with("../") {
+        return false;
+    }
+    dist.site_dir == dist.prefix || is_posix_site(&dist.site_dir)
+}
+
+fn is_posix_site(site: &Path) -> bool {
+    let name = |p: Option<&Path>| {
+        p.and_then(Path::file_name)
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+    };
+    let version = site.parent();
+    let lib = version.and_then(Path::parent);
+    matches!(
+        name(Some(site)).as_deref(),
+        Some("site-packages" | "dist-packages")
+    ) && name(version).is_some_and(|n| n.starts_with("python") || n.starts_with("pypy"))
+        && matches!(name(lib).as_deref(), Some("lib" | "lib64"))
 }
 
 /// Resolves a RECORD path against `site` without touching the file system, refusing any result

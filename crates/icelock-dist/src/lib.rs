@@ -8,6 +8,7 @@
 //! A problem with one distribution is recorded on it (or, when not even its name can be read, in
 //! the inventory) and never stops the rest of the environment from being read.
 
+pub mod bytecode;
 pub mod entry_points;
 pub mod imports;
 pub mod integrity;

@@ -47,6 +47,9 @@ pub struct Survey {
     pub outside: Vec<Outside>,
     /// The folders surveyed, in path order.
     pub folders: Vec<Surveyed>,
+    /// The base interpreter a virtual environment runs (`pyvenv.cfg`'s `home`): it and its
+    /// standard library are outside every lock.
+    pub base_interpreter: Option<PathBuf>,
 }
 
 /// A folder the survey listed.
@@ -110,6 +113,18 @@ pub enum UnownedKind {
         "an activation script for another environment ({names}): the environment was copied or moved"
     )]
     ForeignActivate { names: String },
+    /// A file the interpreter reads at start-up to set itself up: a `pyvenv.cfg` or `._pth`
+    /// beside the executable, which come before the environment's own `pyvenv.cfg`.
+    #[error(
+        "a file the interpreter reads at start-up beside its executable ({what}), in no RECORD and not the environment's own"
+    )]
+    StartupConfig { what: String },
+    /// A metadata folder `importlib.metadata` finds but that cannot be read as a
+    /// distribution: its entry points still load.
+    #[error(
+        "a metadata folder importlib.metadata finds, which is no readable distribution ({why})"
+    )]
+    UnreadableMetadata { why: String },
     /// A file a rule knows by name whose content is not what the rule knows.
     #[error("{0}")]
     NotAsKnown(String),
@@ -214,6 +229,27 @@ pub fn survey(env: &Environment, inventory: &Inventory) -> Survey {
             FolderRole::Scripts => rules::scripts(env, &folder.path, &owned, &mut survey),
         }
     }
+    // A metadata folder the inventory could not read is still found by importlib.metadata.
+    for problem in &inventory.problems {
+        let name = problem
+            .location
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        if is_metadata(&name) {
+            survey.unowned.push(Unowned {
+                path: problem.location.clone(),
+                kind: UnownedKind::UnreadableMetadata {
+                    why: problem.message.clone(),
+                },
+            });
+        }
+    }
+    if env.kind == EnvKind::Venv {
+        survey.base_interpreter = icelock_env::PyvenvCfg::read(&env.root.join("pyvenv.cfg"))
+            .ok()
+            .and_then(|cfg| cfg.home);
+    }
     survey.folders = folders;
     survey.unowned.sort_by(|a, b| a.path.cmp(&b.path));
     survey.by_rule.sort_by(|a, b| a.path.cmp(&b.path));
@@ -241,28 +277,42 @@ impl Owned {
             .map(|f| (f.path.clone(), HashSet::new()))
             .collect();
         let mut own = |dist: &InstalledDist, rows: &[icelock_dist::RecordEntry]| {
+            // Nearly every row is a plain path below the dist's own site folder: its first
+            // component is what it owns there, taken without resolving anything (a large
+            // environment has some 60,000 rows, and hashing a path walks its components).
+            let mut here = by_folder.remove(&dist.site_dir);
             for row in rows {
                 let path = row.path.as_str();
-                let plain = !path.starts_with('/')
+                let first = path.split('/').next().unwrap_or(path);
+                let plain = !first.is_empty()
+                    && first != "."
+                    && first != ".."
                     && !path.contains('\\')
-                    && path
-                        .split('/')
-                        .all(|c| !c.is_empty() && c != "." && c != "..");
-                if plain && let Some(names) = by_folder.get_mut(&dist.site_dir) {
-                    let first = path.split('/').next().unwrap_or(path);
-                    names.insert(first.to_string());
+                    && !path.contains("/../")
+                    && !path.contains("/./")
+                    && !path.ends_with("/..");
+                if plain && let Some(names) = here.as_mut() {
+                    if !names.contains(first) {
+                        names.insert(first.to_string());
+                    }
                     continue;
                 }
                 let Ok(located) = icelock_dist::integrity::locate(dist, path) else {
                     continue;
                 };
-                for (folder, names) in by_folder.iter_mut() {
+                let folders = by_folder
+                    .iter_mut()
+                    .chain(here.as_mut().map(|names| (&dist.site_dir, names)));
+                for (folder, names) in folders {
                     if let Ok(rest) = located.strip_prefix(folder)
                         && let Some(first) = rest.components().next()
                     {
                         names.insert(first.as_os_str().to_string_lossy().into_owned());
                     }
                 }
+            }
+            if let Some(names) = here {
+                by_folder.insert(dist.site_dir.clone(), names);
             }
         };
         for dist in &inventory.dists {
@@ -358,18 +408,19 @@ fn top_of_path_folder(
     let Ok(entries) = std::fs::read_dir(folder) else {
         return;
     };
-    let mut names: Vec<(String, bool)> = entries
+    let mut names: Vec<(String, std::fs::DirEntry)> = entries
         .flatten()
-        .map(|e| {
-            let is_folder = std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir());
-            (e.file_name().to_string_lossy().into_owned(), is_folder)
-        })
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e))
+        .filter(|(name, _)| !owned.owns(folder, name) && !is_metadata(name))
         .collect();
-    names.sort();
-    for (name, is_folder) in names {
-        if owned.owns(folder, &name) || is_metadata(&name) {
-            continue;
-        }
+    names.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, entry) in names {
+        // The import system follows a symlink: its target's kind counts.
+        let is_folder = match entry.file_type() {
+            Ok(t) if t.is_symlink() => std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()),
+            Ok(t) => t.is_dir(),
+            Err(_) => false,
+        };
         let path = folder.join(&name);
         if is_folder && name == "__pycache__" {
             survey.by_rule.push(ByRule {

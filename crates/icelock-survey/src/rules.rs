@@ -262,6 +262,27 @@ pub(crate) fn scripts(env: &Environment, folder: &Path, owned: &Owned, survey: &
             }
             continue;
         }
+        // The interpreter reads these beside its executable before the environment's own
+        // `pyvenv.cfg`: they can put any folder on the path, or replace it.
+        if name == "pyvenv.cfg" || name.ends_with("._pth") {
+            survey.unowned.push(Unowned {
+                path,
+                kind: UnownedKind::StartupConfig { what: name },
+            });
+            continue;
+        }
+        // A launcher runs with this folder first on `sys.path`: a module here is imported in
+        // place of an installed one.
+        let is_folder = meta.is_dir() || std::fs::metadata(&path).is_ok_and(|m| m.is_dir());
+        if let Some(module) = crate::module_name(&name, is_folder)
+            && (!is_folder || (name != "__pycache__" && icelock_dist::holds_files(&path)))
+        {
+            survey.unowned.push(Unowned {
+                path,
+                kind: UnownedKind::Module { module },
+            });
+            continue;
+        }
         if is_executable(&path) {
             survey.unowned.push(Unowned {
                 path,

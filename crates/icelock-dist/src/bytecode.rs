@@ -1,0 +1,344 @@
+//! Bytecode: the `.pyc` files Python runs in place of a distribution's sources, bound to them.
+//!
+//! RECORD lists a `.pyc` without a hash (pip) or not at all (uv), and Python writes more of them
+//! at import time, so no RECORD binds them. Yet Python runs a `__pycache__/X.<tag>.pyc` instead
+//! of `X.py` whenever its header says it was compiled from that source: a timestamp pyc whose
+//! recorded mtime and size are the source's, a checked hash-based pyc whose source hash
+//! matches, and an unchecked hash-based pyc always (PEP 552). Whatever code it holds then runs.
+//!
+//! So every such pyc of a RECORD-listed source must be that source compiled. Only the
+//! environment's own interpreter can say (its magic number, its cache tag, its compiler), so it
+//! is run, isolated (`-I -S`: nothing of the environment is imported, no `.pth` file read), to
+//! compile each source and compare the code objects (equal code, whatever file name was
+//! compiled in). A pyc whose header does not match its source is rewritten by Python before any
+//! use and is left alone. A verdict is remembered by the pyc's stat and the source's, as file
+//! hashes are in [`KnownFiles`](crate::known::KnownFiles).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::SystemTime;
+
+use sha2::Digest;
+
+use crate::InstalledDist;
+use crate::integrity::{FileProblem, locate};
+use crate::known::{Cutoff, KnownFiles, Match, Stat};
+use crate::record::RecordHash;
+
+/// One pyc that Python would load in place of a listed source.
+#[derive(Debug, Clone)]
+struct Job {
+    dist: usize,
+    source: PathBuf,
+    pyc: PathBuf,
+    /// As people see it: the source's RECORD folder, `__pycache__/`, the pyc's name.
+    shown: String,
+    source_shown: String,
+    /// What the verdict is remembered under: the source's stat.
+    key: Option<(Stat, RecordHash)>,
+}
+
+/// What checking came to.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// Pycs Python would load, found to be their sources compiled (now or remembered).
+    pub bound: usize,
+    /// Per dist (in the order given), the pycs that are not.
+    pub problems: Vec<Vec<FileProblem>>,
+    /// Why nothing could be checked, when that is so.
+    pub unchecked: Option<String>,
+}
+
+/// Checks the pycs of `dists`' listed sources with `python`. With `known`, verdicts it holds
+/// are reused and the ones made now returned to remember (`None`: nothing new).
+pub fn check(
+    dists: &[InstalledDist],
+    python: &Path,
+    known: Option<&KnownFiles>,
+) -> (Checked, Option<KnownFiles>) {
+    let cutoff = Cutoff::for_run_started(SystemTime::now());
+    let mut checked = Checked {
+        problems: vec![Vec::new(); dists.len()],
+        ..Checked::default()
+    };
+    let mut jobs = Vec::new();
+    let mut listings: HashMap<PathBuf, Vec<String>> = HashMap::new();
+    for (i, dist) in dists.iter().enumerate() {
+        for row in dist.record.iter().flatten() {
+            let Some(stem_path) = row.path.strip_suffix(".py") else {
+                continue;
+            };
+            let Ok(source) = locate(dist, &row.path) else {
+                continue;
+            };
+            let (Some(folder), Some(stem)) = (source.parent(), source.file_stem()) else {
+                continue;
+            };
+            let cache = folder.join("__pycache__");
+            let names = listings.entry(cache.clone()).or_insert_with(|| {
+                std::fs::read_dir(&cache)
+                    .map(|entries| {
+                        entries
+                            .flatten()
+                            .filter_map(|e| e.file_name().into_string().ok())
+                            .filter(|n| n.ends_with(".pyc"))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            });
+            let stem = stem.to_string_lossy();
+            let prefix = format!("{stem}.");
+            let record_folder = stem_path
+                .rsplit_once('/')
+                .map_or(String::new(), |(f, _)| format!("{f}/"));
+            for name in names.iter().filter(|n| {
+                n.strip_prefix(prefix.as_str())
+                    .is_some_and(|rest| !rest.contains('/') && rest.matches('.').count() <= 2)
+            }) {
+                let pyc = cache.join(name);
+                let Some(source_meta) = std::fs::metadata(&source).ok() else {
+                    continue;
+                };
+                if !loadable_header(&pyc, &source_meta) {
+                    continue;
+                }
+                let key = Stat::of(&source_meta).map(|stat| (stat, verdict_key(&source, &stat)));
+                jobs.push(Job {
+                    dist: i,
+                    source: source.clone(),
+                    pyc,
+                    shown: format!("{record_folder}__pycache__/{name}"),
+                    source_shown: row.path.clone(),
+                    key,
+                });
+            }
+        }
+    }
+
+    // Verdicts remembered from an earlier run, by the pyc's stat and the source's; what is
+    // remembered next is what is still true now (reused or made), nothing older.
+    let mut fresh = KnownFiles::new();
+    let remember = |job: &Job, fresh: &mut KnownFiles| {
+        if let (Some((_, key)), Ok(meta)) = (&job.key, std::fs::symlink_metadata(&job.pyc))
+            && let Some(stat) = Stat::of(&meta)
+            && cutoff.admits(&stat)
+            && let Some(found) = Match::new(job.pyc.clone(), stat, key)
+        {
+            fresh.insert(found);
+        }
+    };
+    let mut todo = Vec::new();
+    for job in jobs {
+        let reused = known.is_some_and(|known| {
+            let (Some((_, key)), Ok(meta)) = (&job.key, std::fs::symlink_metadata(&job.pyc)) else {
+                return false;
+            };
+            Stat::of(&meta).is_some_and(|stat| known.unchanged(&job.pyc, &stat, key))
+        });
+        if reused {
+            checked.bound += 1;
+            remember(&job, &mut fresh);
+        } else {
+            todo.push(job);
+        }
+    }
+    let verdicts = if todo.is_empty() {
+        Vec::new()
+    } else {
+        match compare(python, &todo) {
+            Ok(verdicts) => verdicts,
+            Err(why) => {
+                checked.unchecked = Some(why);
+                return (checked, None);
+            }
+        }
+    };
+    for (job, verdict) in todo.iter().zip(verdicts) {
+        match verdict {
+            Verdict::Same => {
+                checked.bound += 1;
+                remember(job, &mut fresh);
+            }
+            Verdict::Inert => {}
+            Verdict::Differs(detail) => checked.problems[job.dist].push(FileProblem::Bytecode {
+                path: job.shown.clone(),
+                of: job.source_shown.clone(),
+                detail,
+            }),
+        }
+    }
+    (checked, known.is_some().then_some(fresh))
+}
+
+/// Whether Python could take `pyc` for its source by the header alone: a hash-based pyc (its
+/// source hash is the interpreter's to check), or a timestamp pyc recording the source's mtime
+/// and size (both modulo 2³², as Python compares them).
+fn loadable_header(pyc: &Path, source: &std::fs::Metadata) -> bool {
+    let mut header = [0u8; 16];
+    let read = std::fs::File::open(pyc).and_then(|mut f| f.read_exact(&mut header));
+    if read.is_err() {
+        return false;
+    }
+    let word = |at: usize| u32::from_le_bytes(header[at..at + 4].try_into().expect("4 bytes"));
+    match word(4) {
+        0 => {
+            let mtime = source
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_secs());
+            word(8) == mtime as u32 && word(12) == source.len() as u32
+        }
+        // Bit 0: hash-based; bit 1: checked. Other flags make Python refuse the file.
+        1 | 3 => true,
+        _ => false,
+    }
+}
+
+/// The digest a verdict is remembered under: the source's path and stat, so a touched or
+/// replaced source (which can make another pyc loadable) is looked at again.
+fn verdict_key(source: &Path, stat: &Stat) -> RecordHash {
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(b"icelock bytecode verdict 1\0");
+    hasher.update(source.as_os_str().as_encoded_bytes());
+    hasher.update(format!("\0{stat:?}").as_bytes());
+    RecordHash {
+        algorithm: "sha256".into(),
+        digest: crate::record::Digest::from_slice(&hasher.finalize()),
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Same,
+    /// Python would not load it (another interpreter's, a stale or failing header).
+    Inert,
+    Differs(String),
+}
+
+/// Run by the environment's interpreter with `-I -S`: one `[source, pyc]` JSON line in, one
+/// verdict line out. It decides as `importlib._bootstrap_external` does whether the pyc is
+/// loaded for the source, and if so whether its code is the source's compiled.
+const WORKER: &str = r#"
+import sys, json, marshal, _imp, importlib.util
+from importlib import _bootstrap_external as ext
+magic = importlib.util.MAGIC_NUMBER
+for line in sys.stdin:
+    src, pyc = json.loads(line)
+    try:
+        levels = {importlib.util.cache_from_source(src, optimization=o): o for o in ("", 1, 2)}
+        if pyc not in levels:
+            print("inert", flush=True); continue
+        with open(pyc, "rb") as f:
+            data = f.read()
+        if data[:4] != magic:
+            print("inert", flush=True); continue
+        with open(src, "rb") as f:
+            source = f.read()
+        flags = int.from_bytes(data[4:8], "little")
+        if flags & 1:
+            if flags & 2 and _imp.check_hash_based_pycs != "never":
+                if _imp.source_hash(ext._RAW_MAGIC_NUMBER, source) != data[8:16]:
+                    print("inert", flush=True); continue
+        else:
+            import os
+            st = os.stat(src)
+            if int.from_bytes(data[8:12], "little") != int(st.st_mtime) & 0xFFFFFFFF or \
+               int.from_bytes(data[12:16], "little") != st.st_size & 0xFFFFFFFF:
+                print("inert", flush=True); continue
+        try:
+            code = marshal.loads(data[16:])
+        except Exception:
+            print("inert", flush=True); continue
+        level = levels[pyc]
+        try:
+            ref = compile(source, src, "exec", dont_inherit=True, optimize=0 if level == "" else level)
+        except SyntaxError as e:
+            print("differs its source does not compile (%s), yet Python would run this" % e.msg, flush=True); continue
+        print("same" if code == ref else "differs other code than its source compiles to", flush=True)
+    except Exception as e:
+        print("differs it could not be compared (%r)" % (e,), flush=True)
+"#;
+
+/// The verdicts for `jobs`, in order, from as many interpreter processes as there are cores.
+fn compare(python: &Path, jobs: &[Job]) -> Result<Vec<Verdict>, String> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len().div_ceil(64))
+        .max(1);
+    let chunk = jobs.len().div_ceil(workers);
+    let results: Vec<Result<Vec<Verdict>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || run_worker(python, part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("the bytecode check stopped".into()))
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(jobs.len());
+    for part in results {
+        out.extend(part?);
+    }
+    Ok(out)
+}
+
+fn run_worker(python: &Path, jobs: &[Job]) -> Result<Vec<Verdict>, String> {
+    let failed = |e: &dyn std::fmt::Display| {
+        format!(
+            "{} could not be run to compare bytecode with its sources: {e}",
+            python.display()
+        )
+    };
+    let mut child = Command::new(python)
+        .args(["-I", "-S", "-c", WORKER])
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| failed(&e))?;
+    let mut stdin = child.stdin.take().expect("piped");
+    let stdout = child.stdout.take().expect("piped");
+    let lines: Vec<String> = jobs
+        .iter()
+        .map(|job| {
+            serde_json::to_string(&(job.source.to_string_lossy(), job.pyc.to_string_lossy()))
+                .expect("strings serialize")
+        })
+        .collect();
+    // Written from another thread while the answers are read, so neither pipe fills up.
+    let writer = std::thread::spawn(move || {
+        for line in lines {
+            if writeln!(stdin, "{line}").is_err() {
+                break;
+            }
+        }
+    });
+    let mut verdicts = Vec::with_capacity(jobs.len());
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| failed(&e))?;
+        verdicts.push(match line.split_once(' ') {
+            None if line == "same" => Verdict::Same,
+            None if line == "inert" => Verdict::Inert,
+            Some(("differs", why)) => Verdict::Differs(why.to_string()),
+            _ => return Err(failed(&format!("it answered {line:?}"))),
+        });
+    }
+    let _ = writer.join();
+    let status = child.wait().map_err(|e| failed(&e))?;
+    if verdicts.len() != jobs.len() {
+        return Err(failed(&format!(
+            "it answered {} of {} ({status})",
+            verdicts.len(),
+            jobs.len()
+        )));
+    }
+    Ok(verdicts)
+}
