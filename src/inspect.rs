@@ -78,8 +78,17 @@ impl Inspection {
             }
         };
         let loaded = known.map(KnownFiles::load);
+        // CPython's cache tag, from the version the markers hold; another implementation's
+        // pycs are found by listing.
+        let markers = &self.env.markers;
+        let tag = (markers.implementation_name() == "cpython")
+            .then(|| {
+                let release = markers.python_full_version().version.release();
+                Some(format!("cpython-{}{}", release.first()?, release.get(1)?))
+            })
+            .flatten();
         let (checked, remembered) =
-            icelock_dist::bytecode::check(self.dists(), &python, loaded.as_ref());
+            icelock_dist::bytecode::check(self.dists(), &python, tag.as_deref(), loaded.as_ref());
         if let (Some(path), Some(remembered)) = (known, remembered) {
             remembered.save(path);
         }
@@ -97,9 +106,8 @@ impl Inspection {
         Vec<integrity::Integrity>,
         Option<icelock_dist::bytecode::Checked>,
     ) {
-        let mut integrity = self.integrity(indexes);
         if !bytecode {
-            return (integrity, None);
+            return (self.integrity(indexes), None);
         }
         let known = indexes.client().cache().map(|cache| {
             let root = std::fs::canonicalize(&self.env.root).unwrap_or(self.env.root.clone());
@@ -107,7 +115,15 @@ impl Inspection {
             path.push(".bytecode");
             PathBuf::from(path)
         });
-        let mut checked = self.bytecode(known.as_deref());
+        // Both mostly wait on the file system: side by side, not one after the other.
+        let (mut integrity, mut checked) = std::thread::scope(|scope| {
+            let bytecode = scope.spawn(|| self.bytecode(known.as_deref()));
+            let integrity = self.integrity(indexes);
+            let checked = bytecode
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (integrity, checked)
+        });
         join_bytecode(&mut integrity, &mut checked);
         (integrity, Some(checked))
     }

@@ -20,10 +20,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::SystemTime;
 
+use rayon::prelude::*;
 use sha2::Digest;
 
 use crate::InstalledDist;
-use crate::integrity::{FileProblem, locate};
+use crate::integrity::{FileProblem, at_folder, locate};
 use crate::known::{Cutoff, KnownFiles, Match, Stat};
 use crate::record::RecordHash;
 
@@ -36,8 +37,8 @@ struct Job {
     /// As people see it: the source's RECORD folder, `__pycache__/`, the pyc's name.
     shown: String,
     source_shown: String,
-    /// What the verdict is remembered under: the source's stat.
-    key: Option<(Stat, RecordHash)>,
+    /// What the verdict is remembered under (see [`verdict_key`]).
+    key: Option<RecordHash>,
 }
 
 /// What checking came to.
@@ -51,11 +52,14 @@ pub struct Checked {
     pub unchecked: Option<String>,
 }
 
-/// Checks the pycs of `dists`' listed sources with `python`. With `known`, verdicts it holds
-/// are reused and the ones made now returned to remember (`None`: nothing new).
+/// Checks the pycs of `dists`' listed sources with `python`, whose cache tag (`cpython-311`)
+/// is `tag` where known (else every pyc of a source's name is looked at, and the interpreter
+/// tells its own). With `known`, verdicts it holds are reused and the ones made now returned
+/// to remember (`None`: nothing new).
 pub fn check(
     dists: &[InstalledDist],
     python: &Path,
+    tag: Option<&str>,
     known: Option<&KnownFiles>,
 ) -> (Checked, Option<KnownFiles>) {
     let cutoff = Cutoff::for_run_started(SystemTime::now());
@@ -63,87 +67,36 @@ pub fn check(
         problems: vec![Vec::new(); dists.len()],
         ..Checked::default()
     };
-    let mut jobs = Vec::new();
-    let mut listings: HashMap<PathBuf, Vec<String>> = HashMap::new();
-    for (i, dist) in dists.iter().enumerate() {
-        for row in dist.record.iter().flatten() {
-            let Some(stem_path) = row.path.strip_suffix(".py") else {
-                continue;
-            };
-            let Ok(source) = locate(dist, &row.path) else {
-                continue;
-            };
-            let (Some(folder), Some(stem)) = (source.parent(), source.file_stem()) else {
-                continue;
-            };
-            let cache = folder.join("__pycache__");
-            let names = listings.entry(cache.clone()).or_insert_with(|| {
-                std::fs::read_dir(&cache)
-                    .map(|entries| {
-                        entries
-                            .flatten()
-                            .filter_map(|e| e.file_name().into_string().ok())
-                            .filter(|n| n.ends_with(".pyc"))
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            });
-            let stem = stem.to_string_lossy();
-            let prefix = format!("{stem}.");
-            let record_folder = stem_path
-                .rsplit_once('/')
-                .map_or(String::new(), |(f, _)| format!("{f}/"));
-            for name in names.iter().filter(|n| {
-                n.strip_prefix(prefix.as_str())
-                    .is_some_and(|rest| !rest.contains('/') && rest.matches('.').count() <= 2)
-            }) {
-                let pyc = cache.join(name);
-                let Some(source_meta) = std::fs::metadata(&source).ok() else {
-                    continue;
-                };
-                if !loadable_header(&pyc, &source_meta) {
-                    continue;
-                }
-                let key = Stat::of(&source_meta).map(|stat| (stat, verdict_key(&source, &stat)));
-                jobs.push(Job {
-                    dist: i,
-                    source: source.clone(),
-                    pyc,
-                    shown: format!("{record_folder}__pycache__/{name}"),
-                    source_shown: row.path.clone(),
-                    key,
-                });
-            }
-        }
-    }
-
-    // Verdicts remembered from an earlier run, by the pyc's stat and the source's; what is
-    // remembered next is what is still true now (reused or made), nothing older.
+    // Each dist's pycs, found in parallel (a large environment has some 20,000, each a stat or
+    // two). A verdict remembered from an earlier run, by the pyc's stat and the source's, is
+    // reused before the pyc is even opened.
+    let found: Vec<(Vec<Job>, Vec<Reused>)> = dists
+        .par_iter()
+        .enumerate()
+        .map(|(i, dist)| discover(i, dist, known, tag))
+        .collect();
+    // A folder kept open past this run could be replaced on disk before the next one.
+    rayon::broadcast(|_| at_folder::forget());
+    // What is remembered next is what is still true now (reused or made), nothing older.
     let mut fresh = KnownFiles::new();
-    let remember = |job: &Job, fresh: &mut KnownFiles| {
-        if let (Some((_, key)), Ok(meta)) = (&job.key, std::fs::symlink_metadata(&job.pyc))
-            && let Some(stat) = Stat::of(&meta)
-            && cutoff.admits(&stat)
-            && let Some(found) = Match::new(job.pyc.clone(), stat, key)
+    let mut remember = |pyc: &Path, stat: Stat, key: &RecordHash| {
+        if cutoff.admits(&stat)
+            && let Some(found) = Match::new(pyc.to_path_buf(), stat, key)
         {
             fresh.insert(found);
         }
     };
-    let mut todo = Vec::new();
-    for job in jobs {
-        let reused = known.is_some_and(|known| {
-            let (Some((_, key)), Ok(meta)) = (&job.key, std::fs::symlink_metadata(&job.pyc)) else {
-                return false;
-            };
-            Stat::of(&meta).is_some_and(|stat| known.unchanged(&job.pyc, &stat, key))
-        });
-        if reused {
-            checked.bound += 1;
-            remember(&job, &mut fresh);
-        } else {
-            todo.push(job);
+    let mut jobs = Vec::new();
+    let mut reused_all = 0;
+    for (found_jobs, reused) in found {
+        checked.bound += reused.len();
+        reused_all += reused.len();
+        for (pyc, stat, key) in reused {
+            remember(&pyc, stat, &key);
         }
+        jobs.extend(found_jobs);
     }
+    let todo = jobs;
     let verdicts = if todo.is_empty() {
         Vec::new()
     } else {
@@ -159,7 +112,11 @@ pub fn check(
         match verdict {
             Verdict::Same => {
                 checked.bound += 1;
-                remember(job, &mut fresh);
+                if let (Some(key), Ok(meta)) = (&job.key, std::fs::symlink_metadata(&job.pyc))
+                    && let Some(stat) = Stat::of(&meta)
+                {
+                    remember(&job.pyc, stat, key);
+                }
             }
             Verdict::Inert => {}
             Verdict::Differs(detail) => checked.problems[job.dist].push(FileProblem::Bytecode {
@@ -169,7 +126,97 @@ pub fn check(
             }),
         }
     }
-    (checked, known.is_some().then_some(fresh))
+    // Nothing to write when every verdict was reused and none was dropped.
+    let changed = !todo.is_empty() || known.is_some_and(|k| k.len() != reused_all);
+    (checked, (known.is_some() && changed).then_some(fresh))
+}
+/// A pyc whose verdict was remembered: where it is, its stat and its key, to remember again.
+type Reused = (PathBuf, Stat, RecordHash);
+
+/// The pycs of `dist`'s listed sources Python could load, and those whose verdict `known`
+/// holds (with what to remember them by again).
+fn discover(
+    i: usize,
+    dist: &InstalledDist,
+    known: Option<&KnownFiles>,
+    tag: Option<&str>,
+) -> (Vec<Job>, Vec<Reused>) {
+    let mut jobs = Vec::new();
+    let mut reused = Vec::new();
+    let mut listings: HashMap<PathBuf, Vec<String>> = HashMap::new();
+    for row in dist.record.iter().flatten() {
+        let Some(stem_path) = row.path.strip_suffix(".py") else {
+            continue;
+        };
+        let Ok(source) = locate(dist, &row.path) else {
+            continue;
+        };
+        let (Some(folder), Some(stem)) = (source.parent(), source.file_stem()) else {
+            continue;
+        };
+        let cache = folder.join("__pycache__");
+        // One listing per folder (fewer calls than looking for each name a source's pycs may
+        // have); with this interpreter's cache tag known, only its pycs, which are the only
+        // ones it can load.
+        let listed = listings.entry(cache.clone()).or_insert_with(|| {
+            std::fs::read_dir(&cache)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .filter_map(|e| e.file_name().into_string().ok())
+                        .filter(|n| {
+                            n.ends_with(".pyc")
+                                && tag
+                                    .is_none_or(|tag| n.split('.').nth(1).is_some_and(|t| t == tag))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        let names: &Vec<String> = listed;
+        let stem = stem.to_string_lossy();
+        let prefix = format!("{stem}.");
+        let record_folder = stem_path
+            .rsplit_once('/')
+            .map_or(String::new(), |(f, _)| format!("{f}/"));
+        // The verdict "this pyc is that source compiled" holds while the pyc is unchanged (its
+        // stat) and the source is what RECORD hashes (checked on every run): it is reused
+        // before anything is opened, with no stat of the source.
+        let key = row.hash.as_ref().map(|hash| verdict_key(&row.path, hash));
+        let mut source_meta = None;
+        for name in names.iter().filter(|n| {
+            n.strip_prefix(prefix.as_str())
+                .is_some_and(|rest| !rest.contains('/') && rest.matches('.').count() <= 2)
+        }) {
+            let pyc = cache.join(name);
+            // Stat'ed relative to the `__pycache__` folder, kept open while its files are.
+            if let (Some(known), Some(key)) = (known, &key)
+                && let Some(stat) = at_folder::lstat_file(&cache, std::ffi::OsStr::new(name))
+                && known.unchanged(&pyc, &stat, key)
+            {
+                reused.push((pyc, stat, key.clone()));
+                continue;
+            }
+            if source_meta.is_none() {
+                source_meta = std::fs::metadata(&source).ok();
+            }
+            let Some(source_meta) = &source_meta else {
+                continue;
+            };
+            if !loadable_header(&pyc, source_meta) {
+                continue;
+            }
+            jobs.push(Job {
+                dist: i,
+                source: source.clone(),
+                pyc,
+                shown: format!("{record_folder}__pycache__/{name}"),
+                source_shown: row.path.clone(),
+                key: key.clone(),
+            });
+        }
+    }
+    (jobs, reused)
 }
 
 /// Whether Python could take `pyc` for its source by the header alone: a hash-based pyc (its
@@ -197,13 +244,15 @@ fn loadable_header(pyc: &Path, source: &std::fs::Metadata) -> bool {
     }
 }
 
-/// The digest a verdict is remembered under: the source's path and stat, so a touched or
-/// replaced source (which can make another pyc loadable) is looked at again.
-fn verdict_key(source: &Path, stat: &Stat) -> RecordHash {
+/// The digest a verdict is remembered under: the source's RECORD path and digest (a source
+/// that is no longer that file fails its own check first).
+fn verdict_key(source: &str, hash: &RecordHash) -> RecordHash {
     let mut hasher = sha2::Sha256::new();
-    hasher.update(b"icelock bytecode verdict 1\0");
-    hasher.update(source.as_os_str().as_encoded_bytes());
-    hasher.update(format!("\0{stat:?}").as_bytes());
+    hasher.update(b"icelock bytecode verdict 2\0");
+    hasher.update(source.as_bytes());
+    hasher.update(b"\0");
+    hasher.update(hash.algorithm.as_bytes());
+    hasher.update(&hash.digest);
     RecordHash {
         algorithm: "sha256".into(),
         digest: crate::record::Digest::from_slice(&hasher.finalize()),

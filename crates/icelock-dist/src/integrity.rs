@@ -220,9 +220,14 @@ fn run(
     }
     // A folder kept open past this run could be replaced on disk before the next one.
     rayon::broadcast(|_| at_folder::forget());
-    for (r, unlisted) in results.iter_mut().zip(crate::unlisted::find(dists)) {
+    let (unlisted, clean) = crate::unlisted::find(dists, cache);
+    for (r, unlisted) in results.iter_mut().zip(unlisted) {
         r.problems.extend(unlisted);
         r.problems.sort_by(|a, b| a.path().cmp(b.path()));
+    }
+    reused.extend(clean.reused);
+    for found in clean.fresh {
+        fresh.insert(found);
     }
     let remembered = cache.and_then(|(known, _)| KnownFiles::rebuilt(known, &reused, fresh));
     (results, remembered)
@@ -624,7 +629,7 @@ fn verify_entry(
 /// one-component lookup, where its full path costs one per component (a dozen below a venv's
 /// site-packages). `real_folder` is already resolved and inside the prefix; `full` is the
 /// same file by path, used where no folder handle could be had.
-mod at_folder {
+pub(crate) mod at_folder {
     use std::path::Path;
 
     use crate::known::Stat;
@@ -722,7 +727,7 @@ mod at_folder {
     }
 
     /// The file's stat, if it is a regular file (a symlink is not followed).
-    pub(super) fn lstat_file(real_folder: &Path, name: &std::ffi::OsStr) -> Option<Stat> {
+    pub(crate) fn lstat_file(real_folder: &Path, name: &std::ffi::OsStr) -> Option<Stat> {
         #[cfg(target_os = "linux")]
         if let Some(c) = imp::c_name(name) {
             return imp::with_folder(real_folder, |dir| match dir {
@@ -736,7 +741,7 @@ mod at_folder {
     }
 
     /// Closes the calling thread's folder handle.
-    pub(super) fn forget() {
+    pub(crate) fn forget() {
         #[cfg(target_os = "linux")]
         imp::forget();
     }
@@ -988,7 +993,8 @@ mod tests {
             let (first, known) = check_all_started(&dists, &KnownFiles::new(), later());
             assert_eq!(first[0].files_ok, 1);
             assert_eq!(first[0].bytes_hashed, 15);
-            assert_eq!(known.len(), 1);
+            // The file, and its folder found clean.
+            assert_eq!(known.len(), 2);
 
             // Through the file, as the next `lock` would.
             let file = tmp.path().join("known");
@@ -1073,7 +1079,7 @@ mod tests {
             let tmp = tempfile::tempdir().unwrap();
             let dists = [one_file_dist(tmp.path(), b"x = 1\n")];
             let (_, known) = check_all_started(&dists, &KnownFiles::new(), later());
-            assert_eq!(known.len(), 1);
+            assert_eq!(known.len(), 2);
             let path = dists[0].site_dir.join("pkg/mod.py");
 
             std::fs::write(&path, b"x = 2\n").unwrap();
@@ -1083,7 +1089,8 @@ mod tests {
                 [FileProblem::Modified { .. }]
             ));
             assert_eq!(outcome[0].files_ok, 0);
-            assert!(after.is_empty());
+            // Only the folder is still remembered clean: nothing was added to it.
+            assert_eq!(after.len(), 1);
         }
 
         #[test]
@@ -1105,6 +1112,25 @@ mod tests {
             ));
         }
 
+        /// A folder remembered clean is not listed again while its stat is unchanged; a file
+        /// added to it changes that, and is found, as is one added to a folder that was never
+        /// remembered.
+        #[test]
+        fn a_folder_remembered_clean_still_shows_what_is_added() {
+            let tmp = tempfile::tempdir().unwrap();
+            let dists = [one_file_dist(tmp.path(), b"x = 1\n")];
+            let (_, known) = check_all_started(&dists, &KnownFiles::new(), later());
+            let (outcome, _) = check_all_started(&dists, &known, later());
+            assert!(outcome[0].problems.is_empty());
+            std::fs::write(dists[0].site_dir.join("pkg/added.py"), b"").unwrap();
+            let (outcome, _) = check_all_started(&dists, &known, later());
+            assert!(
+                matches!(&outcome[0].problems[..], [FileProblem::Unlisted { path, .. }] if path == "pkg/added.py"),
+                "{:?}",
+                outcome[0].problems
+            );
+        }
+
         fn record_hash(dist: &mut InstalledDist) -> &mut RecordHash {
             dist.record.as_mut().unwrap()[0].hash.as_mut().unwrap()
         }
@@ -1115,7 +1141,7 @@ mod tests {
             let content = b"x = 1\n";
             let mut dists = [one_file_dist(tmp.path(), content)];
             let (_, known) = check_all_started(&dists, &KnownFiles::new(), later());
-            assert_eq!(known.len(), 1);
+            assert_eq!(known.len(), 2);
 
             record_hash(&mut dists[0]).digest[0] ^= 1;
             let (outcome, after) = check_all_started(&dists, &known, later());
@@ -1123,7 +1149,8 @@ mod tests {
                 outcome[0].problems[..],
                 [FileProblem::Modified { .. }]
             ));
-            assert!(after.is_empty());
+            // The folder alone: its names are the same.
+            assert_eq!(after.len(), 1);
 
             *record_hash(&mut dists[0]) = RecordHash {
                 algorithm: "sha512".into(),
@@ -1132,7 +1159,8 @@ mod tests {
             let (outcome, after) = check_all_started(&dists, &known, later());
             assert_eq!(outcome[0].files_ok, 1);
             assert_eq!(outcome[0].bytes_hashed, content.len() as u64);
-            assert_eq!(after.len(), 1);
+            // The file under its new digest, and the folder.
+            assert_eq!(after.len(), 2);
             assert_ne!(after, known);
         }
     }

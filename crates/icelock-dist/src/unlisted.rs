@@ -25,20 +25,38 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::InstalledDist;
 use crate::integrity::{FileProblem, locate};
+use crate::known::{Cutoff, KnownFiles, Match, Stat};
+use crate::record::RecordHash;
+
+/// What `find` leaves to remember: folders found clean that were already known so (by their
+/// key in the known files), and those found clean now.
+#[derive(Default)]
+pub(crate) struct CleanFolders {
+    pub reused: Vec<(u64, u64)>,
+    pub fresh: Vec<Match>,
+}
 
 /// Per dist (in the order of `dists`), what its folders hold that no RECORD lists.
-pub(crate) fn find(dists: &[InstalledDist]) -> Vec<Vec<FileProblem>> {
+///
+/// With `known`, a folder whose stat (device, inode, size, mtime and ctime: any entry added,
+/// removed or renamed in it changes them) is what it was when it was last found clean, with the
+/// same names expected in it, is not listed again.
+pub(crate) fn find(
+    dists: &[InstalledDist],
+    known: Option<(&KnownFiles, Cutoff)>,
+) -> (Vec<Vec<FileProblem>>, CleanFolders) {
     let mut found = vec![Vec::new(); dists.len()];
+    let mut clean = CleanFolders::default();
     let mut by_site: BTreeMap<&Path, Vec<usize>> = BTreeMap::new();
     for (i, dist) in dists.iter().enumerate() {
         by_site.entry(dist.site_dir.as_path()).or_default().push(i);
     }
     for (site, members) in by_site {
-        for (i, problem) in in_site(site, dists, &members) {
+        for (i, problem) in in_site(site, dists, &members, known, &mut clean) {
             found[i].push(problem);
         }
     }
-    found
+    (found, clean)
 }
 
 /// One folder below a site folder that holds listed files: their names, and the dists
@@ -70,7 +88,13 @@ fn below_site<'a>(dist: &InstalledDist, row: &'a str) -> Option<Cow<'a, str>> {
 ///
 /// Keyed by relative text, not by paths: a large environment lists some 80,000 files, and
 /// hashing a `Path` walks its components.
-fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usize, FileProblem)> {
+fn in_site(
+    site: &Path,
+    dists: &[InstalledDist],
+    members: &[usize],
+    known: Option<(&KnownFiles, Cutoff)>,
+    clean: &mut CleanFolders,
+) -> Vec<(usize, FileProblem)> {
     // Folder (relative, "" for the site folder itself) -> what it holds listed.
     let mut folders: FxHashMap<Cow<'_, str>, Listed<'_>> = FxHashMap::default();
     // Folders some listed file lies below (namespace levels included), with the dists whose
@@ -154,22 +178,53 @@ fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usiz
                 && !folder.rsplit('/').next().is_some_and(is_bytecode_folder)
         })
         .collect();
-    let mut out: Vec<(usize, FileProblem)> = checked
+    // Each folder's child folders that hold listed files, for what a folder is expected to
+    // hold.
+    let mut children: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
+    for folder in above.keys() {
+        let (parent, name) = folder.rsplit_once('/').unwrap_or(("", folder.as_str()));
+        children.entry(parent).or_default().push(name);
+    }
+    let looked: Vec<(Found, Option<Remembered>)> = checked
         .par_iter()
-        .flat_map_iter(|(folder, listed)| {
+        .map(|(folder, listed)| {
             let mut here = Vec::new();
+            let path = site.join(folder.as_ref());
             let metadata_root = own_metadata.contains(folder.as_ref());
-            for (name, is_folder) in entries(&site.join(folder.as_ref())) {
+            let expected = known.map(|_| {
+                expectation(
+                    folder,
+                    listed,
+                    children.get(folder.as_ref()).map(Vec::as_slice),
+                    metadata_root,
+                )
+            });
+            let stat = known
+                .and_then(|_| std::fs::symlink_metadata(&path).ok())
+                .filter(|m| m.is_dir())
+                .and_then(|m| Stat::of(&m));
+            if let (Some((known, _)), Some(stat), Some(expected)) = (known, &stat, &expected)
+                && known.unchanged(&path, stat, expected)
+            {
+                return (here, Some(Remembered::Reused(stat.key())));
+            }
+            // Clean, and nothing in it that could change without changing the folder itself
+            // (a symlink's target, what an unlisted empty folder comes to hold).
+            let mut settled = true;
+            for (name, is_folder, is_symlink) in entries(&path) {
                 if is_bytecode_folder(&name)
                     || (metadata_root && !is_folder && INSTALLER_FILES.contains(&name.as_str()))
                 {
                     continue;
                 }
+                settled &= !is_symlink;
                 let shown = format!("{folder}/{name}");
-                if (is_folder && above.contains_key(&shown))
-                    || listed.names.contains(name.as_str())
-                    || (is_folder && !crate::holds_files(&site.join(&shown)))
+                if (is_folder && above.contains_key(&shown)) || listed.names.contains(name.as_str())
                 {
+                    continue;
+                }
+                if is_folder && !crate::holds_files(&site.join(&shown)) {
+                    settled = false;
                     continue;
                 }
                 let shown = shown + if is_folder { "/" } else { "" };
@@ -183,9 +238,26 @@ fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usiz
                     ));
                 }
             }
-            here
+            let remember = match (known, stat, expected) {
+                (Some((_, cutoff)), Some(stat), Some(expected))
+                    if here.is_empty() && settled && cutoff.admits(&stat) =>
+                {
+                    Match::new(path, stat, &expected).map(Remembered::Fresh)
+                }
+                _ => None,
+            };
+            (here, remember)
         })
         .collect();
+    let mut out: Vec<(usize, FileProblem)> = Vec::new();
+    for (here, remembered) in looked {
+        out.extend(here);
+        match remembered {
+            Some(Remembered::Reused(key)) => clean.reused.push(key),
+            Some(Remembered::Fresh(found)) => clean.fresh.push(found),
+            None => {}
+        }
+    }
 
     // The top of the site folder: only what the import system takes before a listed module
     // of the same name. Each name's best listed entry, and the dists with files in or under it.
@@ -216,7 +288,7 @@ fn in_site(site: &Path, dists: &[InstalledDist], members: &[usize]) -> Vec<(usiz
     for (first, owners) in &under {
         rank_listed(first, Some(folder_rank(&site.join(first))), owners);
     }
-    for (name, is_folder) in entries(site) {
+    for (name, is_folder, _) in entries(site) {
         if (is_folder && above.contains_key(&name))
             || root.names.contains(name.as_str())
             || is_metadata_folder(&name)
@@ -277,26 +349,72 @@ const INSTALLER_FILES: &[&str] = &[
 ];
 
 /// The names in `folder`, each with whether it is a folder, or a symlink to one (the import
-/// system follows it; only its target's kind is read); none when it cannot be read (its
-/// RECORD rows report that). A name that is not UTF-8 is shown with U+FFFD in it: no RECORD
-/// can list it.
-fn entries(folder: &Path) -> Vec<(String, bool)> {
+/// system follows it; only its target's kind is read), and whether it is a symlink; none when
+/// it cannot be read (its RECORD rows report that). A name that is not UTF-8 is shown with
+/// U+FFFD in it: no RECORD can list it.
+fn entries(folder: &Path) -> Vec<(String, bool, bool)> {
     let Ok(read) = std::fs::read_dir(folder) else {
         return Vec::new();
     };
-    let mut out: Vec<(String, bool)> = read
+    let mut out: Vec<(String, bool, bool)> = read
         .flatten()
         .map(|e| {
-            let is_folder = match e.file_type() {
-                Ok(t) if t.is_symlink() => std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir()),
-                Ok(t) => t.is_dir(),
-                Err(_) => false,
+            let (is_folder, is_symlink) = match e.file_type() {
+                Ok(t) if t.is_symlink() => {
+                    (std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir()), true)
+                }
+                Ok(t) => (t.is_dir(), false),
+                Err(_) => (false, false),
             };
-            (e.file_name().to_string_lossy().into_owned(), is_folder)
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                is_folder,
+                is_symlink,
+            )
         })
         .collect();
     out.sort();
     out
+}
+
+/// What one folder holds that no RECORD lists, for each dist that finds it.
+type Found = Vec<(usize, FileProblem)>;
+
+/// A folder found clean, to remember.
+enum Remembered {
+    Reused((u64, u64)),
+    Fresh(Match),
+}
+
+/// What a folder is expected to hold, as a digest: a clean verdict holds while this and the
+/// folder's stat are unchanged.
+fn expectation(
+    folder: &str,
+    listed: &Listed<'_>,
+    children: Option<&[&str]>,
+    metadata_root: bool,
+) -> RecordHash {
+    use sha2::Digest;
+    let mut names: Vec<&str> = listed.names.iter().map(|n| n.as_ref()).collect();
+    names.sort_unstable();
+    let mut folders: Vec<&str> = children.unwrap_or_default().to_vec();
+    folders.sort_unstable();
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(b"icelock clean folder 1\0");
+    hasher.update(folder.as_bytes());
+    hasher.update([u8::from(metadata_root)]);
+    for name in names {
+        hasher.update(b"\0f");
+        hasher.update(name.as_bytes());
+    }
+    for name in folders {
+        hasher.update(b"\0d");
+        hasher.update(name.as_bytes());
+    }
+    RecordHash {
+        algorithm: "sha256".into(),
+        digest: crate::record::Digest::from_slice(&hasher.finalize()),
+    }
 }
 
 /// Python writes bytecode into `__pycache__` at import time (for each version and optimisation
@@ -343,7 +461,7 @@ fn file_rank(name: &str) -> Option<Rank> {
 }
 
 fn folder_rank(folder: &Path) -> Rank {
-    let has_init = entries(folder).iter().any(|(name, is_folder)| {
+    let has_init = entries(folder).iter().any(|(name, is_folder, _)| {
         !is_folder && module_name(name) == "__init__" && file_rank(name).is_some()
     });
     if has_init {
@@ -394,7 +512,8 @@ mod tests {
 
     /// Per dist, the unlisted paths found.
     fn found(dists: &[InstalledDist]) -> Vec<Vec<String>> {
-        find(dists)
+        find(dists, None)
+            .0
             .into_iter()
             .map(|ps| {
                 let mut paths: Vec<String> = ps.iter().map(|p| p.path().to_string()).collect();
