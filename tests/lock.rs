@@ -382,7 +382,11 @@ fn lock_args(env: &Path, flags: &[&str]) -> Vec<OsString> {
 
 /// `icelock lock --format json FLAGS ENV` with `home` as HOME.
 fn lock_in_home(home: &Path, env: &Path, flags: &[&str]) -> Run {
-    let mut cmd = hermetic_icelock_command(home, &lock_args(env, flags));
+    run_lock(hermetic_icelock_command(home, &lock_args(env, flags)))
+}
+
+/// Runs a prepared `icelock lock --format json` command.
+fn run_lock(mut cmd: std::process::Command) -> Run {
     let out = run_icelock(&mut cmd);
     let code = out
         .status
@@ -2245,7 +2249,38 @@ fn uv_link_modes_prove() {
                 util.display()
             );
         }
-        assert_layout_proves(&venv.root, &format!("uv --link-mode {mode}"));
+        if mode != "symlink" {
+            assert_layout_proves(&venv.root, &format!("uv --link-mode {mode}"));
+            continue;
+        }
+        // Links into uv's cache are followed where uv itself would find its cache (here, as
+        // the installing shell had it, UV_CACHE_DIR); with another cache configured, the same
+        // folder is only a look-alike (an archive-v0 beside a CACHEDIR.TAG), and refused.
+        let server = IndexServer::start(&served().dir, &[] as &[&str]);
+        let url = server.simple_url();
+        for (cache, proven) in [
+            (venv.uv_cache().to_path_buf(), true),
+            (tmp.path().join("elsewhere"), false),
+        ] {
+            let home = tempdir();
+            let mut cmd = hermetic_icelock_command(
+                home.path(),
+                &lock_args(&venv.root, &["--index-url", url.as_str()]),
+            );
+            cmd.env("UV_CACHE_DIR", &cache);
+            let run = run_lock(cmd);
+            if proven {
+                all_proven(&run);
+                assert_index_artifacts(&run, LAYOUT_DISTS, &server, "wheel-record/index-listing");
+            } else {
+                assert_eq!(run.code, 1, "{}", show(&run.out));
+                let reasons = run.reasons("demo-core");
+                assert!(
+                    reasons.contains("resolves outside the environment"),
+                    "{reasons}"
+                );
+            }
+        }
     }
 }
 

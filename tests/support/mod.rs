@@ -532,6 +532,11 @@ impl Venv {
         self.root.join("bin").join("python")
     }
 
+    /// The cache uv installs into this venv through (its `UV_CACHE_DIR`).
+    pub fn uv_cache(&self) -> &Path {
+        &self.uv_cache
+    }
+
     /// `<root>/lib/python3.X/site-packages`.
     pub fn site_packages(&self) -> PathBuf {
         let lib = self.root.join("lib");

@@ -9,6 +9,7 @@
 //! folder layout); a Python interpreter is run exactly once, to ask for its `sys.path` and its
 //! marker environment, because an interpreter's paths cannot be known any other way.
 
+pub mod caches;
 mod locate;
 mod markers;
 mod probe;

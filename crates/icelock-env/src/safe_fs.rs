@@ -25,20 +25,16 @@ pub enum SafeReadError {
 }
 
 /// Whether `real` (a resolved path) may be read for an environment under `prefix`: inside it,
-/// or a file uv extracted into its cache, which `uv pip install --link-mode symlink` links
-/// every installed file to (`<cache>/archive-v0/<id>/...`, the cache marked by its
-/// `CACHEDIR.TAG`). Such a file is a wheel's, never a secret of the machine's.
+/// or a file an installer extracted into its own cache, which its symlink link modes link
+/// installed files to (see [`crate::caches`]). Such a file is a wheel's, never a secret of the
+/// machine's, and it is hashed like any other.
 pub fn within(real: &Path, prefix: &Path) -> bool {
-    real.starts_with(prefix) || in_uv_archive(real)
+    within_caches(real, prefix, crate::caches::linked_caches())
 }
 
-fn in_uv_archive(real: &Path) -> bool {
-    real.ancestors().skip(1).any(|folder| {
-        folder.file_name().is_some_and(|n| n == "archive-v0")
-            && folder
-                .parent()
-                .is_some_and(|cache| cache.join("CACHEDIR.TAG").is_file())
-    })
+/// [`within`], with the caches given.
+pub fn within_caches(real: &Path, prefix: &Path, caches: &[crate::caches::LinkedCache]) -> bool {
+    real.starts_with(prefix) || caches.iter().any(|cache| real.starts_with(&cache.folder))
 }
 
 /// Opens `path` for reading without following a final symlink (an error instead) and without
@@ -184,36 +180,29 @@ fn read_open(file: std::fs::File, cap: u64) -> Result<Vec<u8>, SafeReadError> {
 mod tests {
     use super::*;
 
-    /// uv's symlink link mode: a link into `<cache>/archive-v0/` is read; the same layout
-    /// without the cache's tag, or a link elsewhere, is not.
+    /// uv's symlink link mode: a link into the cache uv is configured with is read; the same
+    /// layout elsewhere (a folder anyone could make look like a cache), or a link elsewhere,
+    /// is not.
     #[test]
-    fn links_into_uvs_cache_are_read_and_no_others() {
+    fn links_into_an_installers_cache_are_read_and_no_others() {
         let tmp = tempfile::tempdir().unwrap();
         let root = std::fs::canonicalize(tmp.path()).unwrap();
         let env = root.join("env");
         std::fs::create_dir_all(&env).unwrap();
-        for (cache, tagged) in [("uv-cache", true), ("not-a-cache", false)] {
+        let caches = [crate::caches::LinkedCache {
+            tool: "uv",
+            folder: root.join("uv-cache/archive-v0"),
+        }];
+        for (cache, configured) in [("uv-cache", true), ("look-alike", false)] {
             let member = root.join(cache).join("archive-v0/abc/pkg");
             std::fs::create_dir_all(&member).unwrap();
             std::fs::write(member.join("m.py"), "x").unwrap();
-            if tagged {
-                std::fs::write(root.join(cache).join("CACHEDIR.TAG"), "Signature").unwrap();
-            }
-            let link = env.join(format!("{cache}.py"));
-            std::os::unix::fs::symlink(member.join("m.py"), &link).unwrap();
-            let read = read_inside(&link, &env, 10);
-            if tagged {
-                assert_eq!(read.unwrap(), b"x");
-            } else {
-                assert!(matches!(read, Err(SafeReadError::Outside(_))), "{read:?}");
-            }
+            std::fs::write(root.join(cache).join("CACHEDIR.TAG"), "Signature").unwrap();
+            let real = member.join("m.py");
+            assert_eq!(within_caches(&real, &env, &caches), configured, "{cache}");
         }
-        std::fs::write(root.join("uv-cache/secret"), "s").unwrap();
-        std::os::unix::fs::symlink(root.join("uv-cache/secret"), env.join("s")).unwrap();
-        assert!(matches!(
-            read_inside(&env.join("s"), &env, 10),
-            Err(SafeReadError::Outside(_))
-        ));
+        assert!(!within_caches(&root.join("uv-cache/secret"), &env, &caches));
+        assert!(within_caches(&env.join("x"), &env, &caches));
     }
 
     #[test]
