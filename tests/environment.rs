@@ -671,3 +671,158 @@ fn what_the_interpreter_reads_beside_itself_is_surveyed() {
         "{report:#}"
     );
 }
+
+/// pdm with its install cache, in every `install.cache_method`: files linked (or hard-linked)
+/// from pdm's cache, RECORD rows with an empty digest, pdm's own `REFER_TO`. Each dist is the
+/// wheel the index serves, each file hashed against the wheel's RECORD, said so; and a file
+/// changed in pdm's cache is what the environment now runs, so it is refused.
+#[test]
+fn pdm_install_cache_methods_prove() {
+    let t = tools();
+    let wh = wheelhouse();
+    let server = IndexServer::start(&wh.dir, &[] as &[&str]);
+    let url = server.simple_url();
+    for method in ["symlink", "symlink_individual", "hardlink", "pth"] {
+        let tmp = tempdir();
+        let proj = tmp.path().join("proj");
+        fs::create_dir_all(&proj).unwrap();
+        fs::write(
+            proj.join("pyproject.toml"),
+            format!(
+                "[project]\nname = \"proj\"\nversion = \"0.1\"\nrequires-python = \">=3.11\"\n\
+                 dependencies = [\"demo-core\", \"demo-scripts\", \"nsdemo-alpha\"]\n\n\
+                 [tool.pdm]\ndistribution = false\n\n\
+                 [[tool.pdm.source]]\nname = \"local\"\nurl = \"{url}\"\nverify_ssl = false\n"
+            ),
+        )
+        .unwrap();
+        let cache = tmp.path().join("pdm-cache");
+        let pdm = |args: &[&str]| {
+            let mut cmd = clean_command(&t.pdm);
+            cmd.current_dir(&proj)
+                .env("HOME", tmp.path().join("home"))
+                .env("PDM_CACHE_DIR", &cache)
+                .env("PDM_CHECK_UPDATE", "false")
+                .env("XDG_CONFIG_HOME", tmp.path().join("xdg-config"))
+                .env("XDG_STATE_HOME", tmp.path().join("xdg-state"))
+                .args(args);
+            run_ok(&mut cmd);
+        };
+        pdm(&["config", "-l", "pypi.url", &url]);
+        pdm(&["config", "-l", "install.cache", "true"]);
+        pdm(&["config", "-l", "install.cache_method", method]);
+        let base = t.python.canonicalize().unwrap();
+        pdm(&["venv", "create", "-w", "venv", base.to_str().unwrap()]);
+        pdm(&["use", "-f", ".venv"]);
+        pdm(&["install", "--quiet"]);
+        let env = proj.join(".venv");
+        let record = fs::read_to_string(
+            fs::read_dir(
+                fs::read_dir(env.join("lib"))
+                    .unwrap()
+                    .next()
+                    .unwrap()
+                    .unwrap()
+                    .path()
+                    .join("site-packages"),
+            )
+            .unwrap()
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().starts_with("demo_core-"))
+            .unwrap()
+            .path()
+            .join("RECORD"),
+        )
+        .unwrap();
+        // The linking methods leave empty digests; `pth` (which links nothing here) does not.
+        let linked = method != "pth";
+        assert_eq!(
+            record.contains("sha256=,"),
+            linked,
+            "{method}: pdm's empty digests: {record}"
+        );
+
+        // icelock as the user runs it: with pdm's cache where pdm finds it.
+        let lock = |home: &Path| {
+            let mut cmd = icelock_command(&[
+                "lock".as_ref(),
+                env.as_os_str(),
+                "--index-url".as_ref(),
+                url.as_ref(),
+                "--format".as_ref(),
+                "json".as_ref(),
+            ]);
+            cmd.env("HOME", home)
+                .env("XDG_CACHE_HOME", home.join(".cache"))
+                .env("PDM_CACHE_DIR", &cache);
+            let out = run_icelock(&mut cmd);
+            (
+                out.status.code().unwrap_or(-1),
+                json_stdout(&out),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        };
+        let home = tempdir();
+        let (code, report, stderr) = lock(home.path());
+        assert_eq!(code, 0, "{method}: {stderr}\n{report:#}");
+        for (name, p) in packages_by_name(&report) {
+            assert_eq!(p["source"]["kind"], "index", "{method}: {name}: {p:#}");
+        }
+        assert_eq!(
+            stderr.contains("had no digest (pdm wrote them so"),
+            linked,
+            "{method}: pdm's rows are said to be pdm's: {stderr}"
+        );
+        assert!(!stderr.contains("own RECORD is wrong"), "{stderr}");
+
+        // What the environment runs, changed where pdm keeps it.
+        let cached = walk(&cache)
+            .into_iter()
+            .find(|p| p.ends_with("demo_core/util.py"))
+            .unwrap_or_else(|| panic!("{method}: no cached util.py"));
+        if fs::symlink_metadata(&cached).is_ok_and(|m| m.is_file()) {
+            let text = fs::read_to_string(&cached).unwrap();
+            // Written in place, as a cache edit would be: links and hard links see it.
+            let mut file = fs::OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(&cached)
+                .unwrap();
+            use std::io::Write;
+            file.write_all(format!("{text}# edited\n").as_bytes())
+                .unwrap();
+            drop(file);
+            let runs_it = fs::read_to_string(
+                walk(&env)
+                    .into_iter()
+                    .find(|p| p.ends_with("demo_core/util.py"))
+                    .unwrap(),
+            )
+            .unwrap()
+            .contains("# edited");
+            assert_eq!(
+                runs_it, linked,
+                "{method}: the environment runs the cache's file"
+            );
+            if runs_it {
+                let (code, report, _) = lock(home.path());
+                assert_eq!(code, 1, "{method}: {report:#}");
+                let kind = &packages_by_name(&report)["demo-core"]["source"]["kind"];
+                assert_eq!(kind, "unproven", "{method}");
+            }
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

@@ -174,6 +174,9 @@ pub(crate) enum Settled {
 pub(crate) struct Plan {
     interpreter: Interpreter,
     matched: usize,
+    /// Rows the installer gave no digest, settled by hashing the installed file.
+    unhashed: usize,
+    installer: Option<String>,
     verbatim: Vec<(String, String)>,
     exempt: usize,
     pending: Vec<Pending>,
@@ -198,6 +201,13 @@ enum Pending {
     Script { member: String, installed: String },
     /// An installed file that may be a launcher for `entry`.
     Launcher { installed: String, entry: usize },
+    /// An installed file its RECORD row gives no digest for (pdm's rows for files linked from
+    /// its cache), whose bytes must hash to the wheel's row for `member`.
+    Unhashed {
+        member: String,
+        installed: String,
+        expected: [u8; 32],
+    },
 }
 
 /// The bytes a plan asked for: members of the wheel by zip path, installed files by RECORD
@@ -258,6 +268,8 @@ impl Plan {
                 | "provenance_url.json" => true,
                 // uv's record of a build from source and of a local path's state.
                 "uv_build.json" | "uv_cache.json" => installed.installer == Some("uv"),
+                // pdm's note of where a cached install's files are.
+                "REFER_TO" => installed.installer == Some("pdm"),
                 _ => false,
             }
         };
@@ -266,6 +278,8 @@ impl Plan {
         let mut plan = Self {
             interpreter: installed.interpreter.clone(),
             matched: 0,
+            unhashed: 0,
+            installer: installed.installer.map(str::to_string),
             verbatim: Vec::new(),
             exempt: 0,
             pending: Vec::new(),
@@ -332,8 +346,9 @@ impl Plan {
             .iter()
             .any(|p| matches!(p, Pending::Launcher { .. }))
         {
-            let entry_points_row = installed
-                .rows
+            // The wheel's own row: the file read at scan time must be the one the wheel holds
+            // (the installed row says the same where it has a digest; pdm's may not).
+            let entry_points_row = wheel_rows
                 .iter()
                 .find(|r| r.path == format!("{dist_info}/entry_points.txt"));
             let bound = match (
@@ -354,10 +369,15 @@ impl Plan {
                 }
             }
         }
-        if plan.pending.len() > MAX_CONTENT_CHECKS {
+        // Rows settled by hashing an installed file cost no member read: only the others count.
+        let with_members = plan
+            .pending
+            .iter()
+            .filter(|p| !matches!(p, Pending::Unhashed { .. }))
+            .count();
+        if with_members > MAX_CONTENT_CHECKS {
             plan.diff.unchecked = Some(format!(
-                "{} rows would need their bytes compared, more than the {MAX_CONTENT_CHECKS} checked",
-                plan.pending.len()
+                "{with_members} rows would need their bytes compared, more than the {MAX_CONTENT_CHECKS} checked"
             ));
             for pending in std::mem::take(&mut plan.pending) {
                 match pending {
@@ -365,6 +385,7 @@ impl Plan {
                         plan.diff.changed.push(installed)
                     }
                     Pending::Launcher { installed, .. } => plan.diff.only_installed.push(installed),
+                    unhashed @ Pending::Unhashed { .. } => plan.pending.push(unhashed),
                 }
             }
         }
@@ -395,6 +416,20 @@ impl Plan {
             self.pending.push(Pending::Script {
                 member: wheel.path.clone(),
                 installed: installed.path.clone(),
+            });
+            return;
+        }
+        // No digest installed, one in the wheel: the installed file itself must hash to it
+        // (no member need be read; the zip's directory is checked against it afterwards).
+        if installed.hash.is_none()
+            && let Some(expected) = wheel.hash.as_ref().and_then(sha256_of)
+            && sizes_agree
+        {
+            self.rests_on_hashed_rows = false;
+            self.pending.push(Pending::Unhashed {
+                member: wheel.path.clone(),
+                installed: installed.path.clone(),
+                expected,
             });
             return;
         }
@@ -455,6 +490,9 @@ impl Plan {
                     installed.push(path.clone());
                 }
                 Pending::Launcher {
+                    installed: path, ..
+                }
+                | Pending::Unhashed {
                     installed: path, ..
                 } => installed.push(path.clone()),
             }
@@ -517,6 +555,18 @@ impl Plan {
                         _ => self.diff.changed.push(installed),
                     }
                 }
+                Pending::Unhashed {
+                    member,
+                    installed,
+                    expected,
+                } => match installed_bytes(&installed) {
+                    Some(local) if sha256(local) == expected => {
+                        self.matched += 1;
+                        self.unhashed += 1;
+                        self.verbatim.push((member, installed));
+                    }
+                    _ => self.diff.changed.push(installed),
+                },
                 Pending::Launcher { installed, entry } => match installed_bytes(&installed) {
                     Some(local) if is_launcher(local, &scripts[entry], &self.interpreter) => {
                         self.exempt += 1
@@ -524,6 +574,17 @@ impl Plan {
                     _ => self.diff.only_installed.push(installed),
                 },
             }
+        }
+        if self.unhashed > 0 {
+            let whose = match self.installer.as_deref() {
+                Some("pdm") => "pdm wrote them so for files it links from its install cache",
+                _ => "the installer wrote them so",
+            };
+            self.notes.push(format!(
+                "{} installed RECORD row{} had no digest ({whose}): each file was hashed and is the wheel's",
+                self.unhashed,
+                if self.unhashed == 1 { "" } else { "s" }
+            ));
         }
         if self.diff.is_empty() {
             Settled::Bound(Bound {

@@ -132,6 +132,9 @@ fn parse_with(
         let hash = match field(1) {
             h if h.is_empty() => None,
             h => match RecordHash::parse(&h) {
+                // An algorithm with no digest: pdm writes `sha256=` for files linked from its
+                // install cache. Nothing is said of the content, as with no hash at all.
+                Ok(hash) if hash.digest.is_empty() => None,
                 Ok(hash) => Some(hash),
                 Err(message) => {
                     errors.push(RecordRowError { line, message });
