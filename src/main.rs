@@ -83,6 +83,10 @@ struct VerifyArgs {
     /// range request.
     #[arg(long)]
     hash: bool,
+    /// Do not compare bytecode with its sources (the first run compiles every source; later
+    /// ones cost a stat per `.pyc`). The report then says bytecode was not checked.
+    #[arg(long)]
+    no_bytecode: bool,
     #[command(flatten)]
     index: IndexOptions,
     /// The environment (see below).
@@ -569,7 +573,7 @@ fn verify(args: VerifyArgs) -> Result<ExitCode, AppError> {
     // The files are hashed on another thread while the locked artifacts are read.
     let bytecode = std::sync::OnceLock::new();
     let mut report = std::thread::scope(|scope| {
-        let checking = scope.spawn(|| inspection.integrity_with(&indexes, true));
+        let checking = scope.spawn(|| inspection.integrity_with(&indexes, !args.no_bytecode));
         let integrity = || {
             let (integrity, checked) = checking
                 .join()
@@ -586,13 +590,16 @@ fn verify(args: VerifyArgs) -> Result<ExitCode, AppError> {
         ))
     });
     progress::clear();
-    report.bytecode = bytecode
-        .into_inner()
-        .flatten()
-        .map(|checked| inspect::BytecodeReport {
+    report.bytecode = Some(match bytecode.into_inner().flatten() {
+        Some(checked) => inspect::BytecodeReport {
             compared: checked.bound,
             unchecked: checked.unchecked,
-        });
+        },
+        None => inspect::BytecodeReport {
+            compared: 0,
+            unchecked: Some("--no-bytecode".into()),
+        },
+    });
     let out = match args.format {
         CheckFormat::Text => render::verify_text(&report),
         CheckFormat::Json => render::verify_json(&report),

@@ -574,11 +574,29 @@ fn bytecode_is_its_source_compiled() {
             "{verified:#}"
         );
         assert_eq!(statuses["demo-app"]["status"], "ok", "{verified:#}");
+        // verify --no-bytecode does not look, and says so.
+        let wh = wheelhouse();
+        let mut cmd = icelock_command(&[
+            "verify".as_ref(),
+            venv.root.as_os_str(),
+            "--lock".as_ref(),
+            lock.as_os_str(),
+            "--no-index".as_ref(),
+            "--find-links".as_ref(),
+            wh.dir.as_os_str(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            "--no-bytecode".as_ref(),
+        ]);
+        cmd.env("HOME", home.path())
+            .env("XDG_CACHE_HOME", home.path().join(".cache"));
+        let out = run_icelock(&mut cmd);
+        assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+        assert_eq!(json_stdout(&out)["bytecode"]["unchecked"], "--no-bytecode");
         // Plain lock does not look, and says so; --bytecode does.
         let (code, _, stderr) = lock_json(&venv.root, home.path());
         assert_eq!(code, 0, "{what}: {stderr}");
         assert!(stderr.contains("bytecode not checked"), "{stderr}");
-        let wh = wheelhouse();
         let mut cmd = icelock_command(&[
             "lock".as_ref(),
             venv.root.as_os_str(),
