@@ -844,3 +844,42 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// pipx appends ` -E` to the first line of its apps' scripts after install, telling RECORD
+/// nothing: that mark, and only it, is pipx's. The uv backend needs no index here (the pip
+/// backend's shared pip does: it is in the online tier).
+#[test]
+fn pipx_apps_prove() {
+    let tmp = tempdir();
+    let wh = wheelhouse();
+    let pip_args = format!("--no-index --find-links {}", wh.dir.display());
+    let venvs = pipx_install(
+        tmp.path(),
+        "uv",
+        &[
+            "--pip-args".as_ref(),
+            pip_args.as_ref(),
+            "demo-scripts".as_ref(),
+        ],
+    );
+    let app = venvs.join("demo-scripts");
+    let launcher = app.join("bin/demo-scripts");
+    let text = fs::read_to_string(&launcher).unwrap();
+    assert!(
+        text.lines().next().unwrap().ends_with(" -E"),
+        "pipx's mark: {text}"
+    );
+    let home = tempdir();
+    let (code, report, stderr) = lock_json(&app, home.path());
+    assert_eq!(code, 0, "{stderr}\n{report:#}");
+    let (code, check) = check_json(&app);
+    assert_eq!(code, 0, "{check:#}");
+
+    // Any other change to the first line is not pipx's.
+    let other = text.replacen(" -E\n", " -I\n", 1);
+    fs::write(&launcher, &other).unwrap();
+    let (code, report, _) = lock_json(&app, home.path());
+    assert_eq!(code, 1, "{report:#}");
+    let reasons = packages_by_name(&report)["demo-scripts"]["source"]["reasons"].to_string();
+    assert!(reasons.contains("bin/demo-scripts"), "{reasons}");
+}

@@ -479,3 +479,31 @@ fn online_virtualenv_seeded_env_proves() {
         run.report
     );
 }
+
+/// pipx with its pip backend: the app's venv reaches pipx's shared venv (pip, from the index)
+/// through a `.pth`, and its scripts carry pipx's ` -E`: all proven.
+#[test]
+fn online_pipx_pip_backend_app_proves() {
+    if skip_if_offline() {
+        return;
+    }
+    let tmp = tempdir();
+    let wh = wheelhouse();
+    let pip_args = format!("--find-links {}", wh.dir.display());
+    let mut cmd_args: Vec<&std::ffi::OsStr> = vec!["--pip-args".as_ref(), pip_args.as_ref()];
+    cmd_args.push("demo-scripts".as_ref());
+    // pipx's pip installs the shared pip from the index as this machine's pip is configured.
+    let venvs = pipx_install(tmp.path(), "pip", &cmd_args);
+    let app = venvs.join("demo-scripts");
+    let first = std::fs::read_to_string(app.join("bin/demo-scripts")).unwrap();
+    assert!(first.lines().next().unwrap().ends_with(" -E"), "{first}");
+    let run = lock(&app, &["--find-links", wh.dir.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", show(&run.out));
+    let pkgs = run.pkgs();
+    assert!(
+        pkgs.contains_key("pip"),
+        "pipx's shared pip is on the path: {:#}",
+        run.report
+    );
+    assert!(pkgs.contains_key("demo-scripts"));
+}

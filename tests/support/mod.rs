@@ -225,6 +225,8 @@ pub struct Tools {
     /// poetry and pdm, from a venv of their own.
     pub poetry: PathBuf,
     pub pdm: PathBuf,
+    /// pipx, in a venv of its own.
+    pub pipx: PathBuf,
     /// The Python of that venv, which also has cyclonedx-py, cyclonedx-python-lib's validators
     /// and spdx-tools.
     pub lockers_python: PathBuf,
@@ -279,6 +281,7 @@ pub fn tools() -> &'static Tools {
             wheels: dir.join("wheels"),
             poetry: dir.join("lockers").join("bin").join("poetry"),
             pdm: dir.join("lockers").join("bin").join("pdm"),
+            pipx: dir.join("pipx").join("bin").join("pipx"),
             lockers_python: dir.join("lockers").join("bin").join("python"),
             root: dir,
         };
@@ -1434,4 +1437,25 @@ pub fn cyclonedx_py_components(python: &Path) -> BTreeSet<(String, String)> {
         .arg(python);
     run_ok(&mut cmd);
     cyclonedx_components(&serde_json::from_slice(&fs::read(&out).unwrap()).unwrap())
+}
+
+/// `pipx install --backend BACKEND ARGS` with pipx's homes in `dir` (PIPX_HOME, its bin and man
+/// folders), uv on PATH for the uv backend; returns the app venvs' folder.
+pub fn pipx_install(dir: &Path, backend: &str, args: &[&OsStr]) -> PathBuf {
+    let t = tools();
+    let mut path = std::ffi::OsString::from(t.python.parent().unwrap());
+    if let Some(rest) = std::env::var_os("PATH") {
+        path.push(":");
+        path.push(rest);
+    }
+    let mut cmd = clean_command(&t.pipx);
+    cmd.env("PIPX_HOME", dir.join("home"))
+        .env("PIPX_BIN_DIR", dir.join("bin"))
+        .env("PIPX_MAN_DIR", dir.join("man"))
+        .env("PATH", path)
+        .args(["install", "--backend", backend, "--python"])
+        .arg(fs::canonicalize(&t.python).unwrap())
+        .args(args);
+    run_ok(&mut cmd);
+    dir.join("home").join("venvs")
 }

@@ -562,6 +562,17 @@ fn verify_entry(
             known: Remember::Nothing,
         });
     };
+    // pipx's mark on its apps' scripts: the size RECORD gives, three bytes more.
+    if entry
+        .size
+        .is_some_and(|size| size + PIPX_MARK.len() as u64 == meta.len())
+        && pipx_marked(&real, expected)
+    {
+        return Ok(Verified {
+            bytes_hashed: meta.len(),
+            known: Remember::Nothing,
+        });
+    }
     // A different size settles it without reading a byte.
     if let Some(expected_size) = entry.size
         && expected_size != meta.len()
@@ -598,7 +609,8 @@ fn verify_entry(
         path: path(),
         message: err.to_string(),
     })?;
-    if actual[..] != expected.digest[..] {
+    if actual[..] != expected.digest[..] && !(entry.size.is_none() && pipx_marked(&real, expected))
+    {
         return Err(FileProblem::Modified {
             path: path(),
             algorithm: expected.algorithm.to_string(),
@@ -622,6 +634,46 @@ fn verify_entry(
             .and_then(|(_, _, stat)| Match::new(real, stat, expected))
             .map_or(Remember::Nothing, Remember::Fresh),
     })
+}
+
+/// What pipx appends to the first line of the scripts of the apps it installs, after install
+/// and without a word to RECORD (the interpreter then ignores `PYTHON*` variables).
+const PIPX_MARK: &[u8] = b" -E";
+
+/// `real`, in a scripts folder (`bin`, `Scripts`), is the file RECORD hashes with pipx's ` -E`
+/// appended to its shebang line, and nothing else changed.
+fn pipx_marked(real: &Path, expected: &crate::record::RecordHash) -> bool {
+    const MAX_SCRIPT: u64 = 1024 * 1024;
+    let in_scripts = real
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|n| n == "bin" || n == "Scripts");
+    if !in_scripts || std::fs::metadata(real).map_or(true, |m| m.len() > MAX_SCRIPT) {
+        return false;
+    }
+    let Ok(bytes) = std::fs::read(real) else {
+        return false;
+    };
+    let Some(line_end) = bytes.iter().position(|&b| b == b'\n') else {
+        return false;
+    };
+    let line = bytes[..line_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&bytes[..line_end]);
+    if !bytes.starts_with(b"#!") || !line.ends_with(PIPX_MARK) {
+        return false;
+    }
+    let cut = line.len() - PIPX_MARK.len();
+    let mut original = Vec::with_capacity(bytes.len() - PIPX_MARK.len());
+    original.extend_from_slice(&bytes[..cut]);
+    original.extend_from_slice(&bytes[line.len()..]);
+    let digest: Vec<u8> = match expected.algorithm.as_ref() {
+        "sha256" => sha2::Sha256::digest(&original).to_vec(),
+        "sha384" => sha2::Sha384::digest(&original).to_vec(),
+        "sha512" => sha2::Sha512::digest(&original).to_vec(),
+        _ => return false,
+    };
+    digest[..] == expected.digest[..]
 }
 
 /// Files opened and stat'ed relative to their folder, which each thread keeps open while it
