@@ -883,3 +883,67 @@ fn pipx_apps_prove() {
     let reasons = packages_by_name(&report)["demo-scripts"]["source"]["reasons"].to_string();
     assert!(reasons.contains("bin/demo-scripts"), "{reasons}");
 }
+
+/// poetry: its environment made by virtualenv (with virtualenv's start-up patch, which must be
+/// byte for byte a release's), its packages installed by poetry's installer from the local
+/// index: all proven, nothing unowned; and `check` agrees.
+#[test]
+fn poetry_environments_prove() {
+    let t = tools();
+    let wh = wheelhouse();
+    let server = IndexServer::start(&wh.dir, &[] as &[&str]);
+    let url = server.simple_url();
+    let tmp = tempdir();
+    let proj = tmp.path().join("proj");
+    fs::create_dir_all(&proj).unwrap();
+    fs::write(
+        proj.join("pyproject.toml"),
+        format!(
+            "[project]\nname = \"proj\"\nversion = \"0.1\"\nrequires-python = \">=3.11,<4\"\n\
+             dependencies = [\"demo-core\", \"demo-scripts\", \"nsdemo-alpha\"]\n\n\
+             [tool.poetry]\npackage-mode = false\n\n\
+             [[tool.poetry.source]]\nname = \"local\"\nurl = \"{url}\"\npriority = \"primary\"\n"
+        ),
+    )
+    .unwrap();
+    let poetry = |args: &[&str]| {
+        let mut cmd = clean_command(&t.poetry);
+        cmd.current_dir(&proj)
+            .env("HOME", tmp.path().join("home"))
+            .env("POETRY_CACHE_DIR", tmp.path().join("poetry-cache"))
+            .env("POETRY_CONFIG_DIR", tmp.path().join("poetry-config"))
+            .env("POETRY_VIRTUALENVS_IN_PROJECT", "true")
+            // No seeded pip: every dist then comes from the local index.
+            .env("POETRY_VIRTUALENVS_OPTIONS_NO_PIP", "true")
+            .env("VIRTUALENV_OVERRIDE_APP_DATA", tmp.path().join("app-data"))
+            .args(args);
+        run_ok(&mut cmd);
+    };
+    let base = fs::canonicalize(&t.python).unwrap();
+    poetry(&["env", "use", base.to_str().unwrap()]);
+    poetry(&["install", "--no-interaction"]);
+    let env = proj.join(".venv");
+    let home = tempdir();
+    let mut cmd = icelock_command(&[
+        "lock".as_ref(),
+        env.as_os_str(),
+        "--index-url".as_ref(),
+        url.as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    cmd.env("HOME", home.path())
+        .env("XDG_CACHE_HOME", home.path().join(".cache"));
+    let out = run_icelock(&mut cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let report = json_stdout(&out);
+    let names: Vec<String> = packages_by_name(&report).into_keys().collect();
+    assert_eq!(
+        names,
+        ["demo-core", "demo-scripts", "nsdemo-alpha"],
+        "{report:#}"
+    );
+    assert_eq!(unowned(&report, &env), Vec::<String>::new());
+    let (code, check) = check_json(&env);
+    assert_eq!(code, 0, "{check:#}");
+}
