@@ -124,7 +124,8 @@ pub struct InstalledJson {
 /// An entry the environment's survey found no owner for.
 #[derive(Debug, Serialize)]
 pub struct EntryReport {
-    pub path: PathBuf,
+    /// With U+FFFD where the name is not UTF-8.
+    pub path: String,
     pub status: Status,
     pub reason: String,
 }
@@ -194,7 +195,7 @@ pub async fn judge(
         .unowned
         .iter()
         .map(|entry| EntryReport {
-            path: entry.path.clone(),
+            path: entry.path.to_string_lossy().into_owned(),
             status: Status::Unowned,
             reason: format!("{}; {}", entry.kind, entry.way_out()),
         })

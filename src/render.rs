@@ -47,7 +47,7 @@ struct SurveyJson<'a> {
 
 #[derive(Serialize)]
 struct UnownedJson<'a> {
-    path: &'a std::path::Path,
+    path: String,
     #[serde(flatten)]
     kind: &'a icelock_survey::UnownedKind,
     message: String,
@@ -56,7 +56,7 @@ struct UnownedJson<'a> {
 
 #[derive(Serialize)]
 struct ByRuleJson<'a> {
-    path: &'a std::path::Path,
+    path: String,
     rule: icelock_survey::Rule,
     reason: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,7 +71,7 @@ fn survey_json(survey: &icelock_survey::Survey, bytecode_checked: bool) -> Surve
             .unowned
             .iter()
             .map(|u| UnownedJson {
-                path: &u.path,
+                path: u.path.to_string_lossy().into_owned(),
                 kind: &u.kind,
                 message: u.kind.to_string(),
                 way_out: u.way_out(),
@@ -81,7 +81,7 @@ fn survey_json(survey: &icelock_survey::Survey, bytecode_checked: bool) -> Surve
             .by_rule
             .iter()
             .map(|b| ByRuleJson {
-                path: &b.path,
+                path: b.path.to_string_lossy().into_owned(),
                 rule: b.rule,
                 reason: b.rule.reason(),
                 of: b.of.as_deref(),
@@ -692,7 +692,7 @@ pub fn verify_text(report: &crate::drift::Report) -> String {
         let _ = writeln!(
             out,
             "{}  {}  {}",
-            entry.path.display(),
+            entry.path,
             entry.status.name(),
             entry.reason
         );

@@ -947,3 +947,88 @@ fn poetry_environments_prove() {
     let (code, check) = check_json(&env);
     assert_eq!(code, 0, "{check:#}");
 }
+
+/// Found by a second attack: a `.pth` whose name is not UTF-8 still runs; an archive a `.pth`
+/// puts on the path is imported from (zipimport); a pyc whose code compares equal to its
+/// source's (`==` turns specialised opcodes back into generic ones) but holds a specialised
+/// opcode doing another operation. Each is named.
+#[test]
+fn what_a_second_attack_found_is_named() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempdir();
+    let venv = Venv::create(&tmp.path().join("venv"), Installer::Pip);
+    venv.install(&["demo-core"]);
+    let site = venv.site_packages();
+    let odd = std::ffi::OsStr::from_bytes(b"\xffodd.pth");
+    fs::write(site.join(odd), "import os; os.environ['PLANTED'] = 'odd'\n").unwrap();
+    let zipped = tmp.path().join("extra.zip");
+    run_ok(clean_command(&tools().python).args([
+        "-c",
+        "import sys, zipfile; zipfile.ZipFile(sys.argv[1], 'w').writestr('zipmod.py', 'WHO = \"zip\"\\n')",
+        zipped.to_str().unwrap(),
+    ]));
+    fs::write(site.join("extra.pth"), format!("{}\n", zipped.display())).unwrap();
+    assert_eq!(
+        python_says(
+            &venv,
+            "import os, zipmod; print(os.environ.get('PLANTED'), zipmod.WHO)"
+        ),
+        "odd zip"
+    );
+    let (code, report, stderr) = lock_json(&venv.root, tmp.path());
+    assert_eq!(code, 1, "{stderr}");
+    let kinds: Vec<String> = report["environment"]["survey"]["unowned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["path-archive", "startup-pth"], "{report:#}");
+
+    // A pyc with a specialised opcode: `double` adds where its source multiplies.
+    fs::remove_file(site.join(odd)).unwrap();
+    fs::remove_file(site.join("extra.pth")).unwrap();
+    let util = site.join("demo_core/util.py");
+    run_ok(clean_command(venv.python()).args([
+        "-c",
+        r#"
+import sys, marshal, opcode, dis, importlib.util, py_compile
+src = sys.argv[1]
+pyc = importlib.util.cache_from_source(src)
+py_compile.compile(src, cfile=pyc, doraise=True)
+data = bytearray(open(pyc, 'rb').read())
+mod = marshal.loads(bytes(data[16:]))
+def codes(co):
+    yield co
+    for c in co.co_consts:
+        if hasattr(c, 'co_code'):
+            yield from codes(c)
+for co in codes(mod):
+    raw = co.co_code
+    at = data.find(raw, 16)
+    for i in range(0, len(raw), 2):
+        if raw[i] == opcode.opmap['BINARY_OP']:
+            data[at + i] = dis._all_opmap['BINARY_OP_ADD_INT']
+open(pyc, 'wb').write(bytes(data))
+forged = marshal.loads(bytes(data[16:]))
+assert forged == compile(open(src, 'rb').read(), src, 'exec', dont_inherit=True)
+"#,
+        util.to_str().unwrap(),
+    ]));
+    assert_eq!(
+        python_says(&venv, "from demo_core import util; print(util.double(3))"),
+        "5",
+        "the forged bytecode runs"
+    );
+    let (code, check) = check_json(&venv.root);
+    assert_eq!(code, 1, "{check:#}");
+    assert!(
+        check["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["kind"] == "bytecode-differs"
+                && p["path"] == "demo_core/__pycache__/util.cpython-311.pyc"),
+        "{check:#}"
+    );
+}

@@ -867,6 +867,8 @@ mod tests {
         members: BTreeSet<String>,
         bytes: Bytes,
         installer: &'static str,
+        /// The installed `entry_points.txt`, as read at scan time.
+        entry_points: Vec<u8>,
     }
 
     impl Case {
@@ -914,6 +916,7 @@ mod tests {
                 members: BTreeSet::new(),
                 bytes,
                 installer: "pip",
+                entry_points: ENTRY_POINTS.to_vec(),
             }
         }
 
@@ -926,7 +929,7 @@ mod tests {
 
         fn settled(&self) -> Settled {
             let (rows, _) = record::parse(self.installed.as_bytes());
-            let eps = EntryPoints::parse(ENTRY_POINTS);
+            let eps = EntryPoints::parse(&self.entry_points);
             let installed = Installed {
                 rows: &rows,
                 dist_info: DI,
@@ -1192,12 +1195,11 @@ mod tests {
     #[test]
     fn a_launcher_needs_the_wheels_entry_points() {
         let mut case = Case::pip();
-        // The installed entry_points.txt row no longer hashes the file the launchers were
-        // judged by.
-        case.replace_installed(
-            "demo-1.0.dist-info/entry_points.txt",
-            Some(b"[console_scripts]\ndemo = demo.cli:main\nevil = demo:x\n"),
-        );
+        // The installed entry_points.txt is not the wheel's (an entry added, its row
+        // rewritten): launchers are not judged by it.
+        let evil = b"[console_scripts]\ndemo = demo.cli:main\nevil = demo:x\n";
+        case.replace_installed("demo-1.0.dist-info/entry_points.txt", Some(evil));
+        case.entry_points = evil.to_vec();
         case.bytes.members.insert(
             "demo-1.0.dist-info/entry_points.txt".into(),
             ENTRY_POINTS.to_vec(),

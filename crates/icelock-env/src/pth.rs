@@ -20,6 +20,9 @@ pub struct PthFile {
     pub imports: Vec<String>,
     /// Folders it appends to `sys.path` (those that exist, resolved).
     pub folders: Vec<PathBuf>,
+    /// Files it appends to `sys.path` (zip archives, `.egg` files: zipimport reads modules
+    /// out of them), resolved.
+    pub archives: Vec<PathBuf>,
     /// Why it could not be read (not a regular file, outside the folder's prefix, too large):
     /// what it holds is then unknown.
     pub unreadable: Option<String>,
@@ -48,6 +51,7 @@ pub fn pth_files(site: &Path) -> Vec<PthFile> {
                         path,
                         imports: Vec::new(),
                         folders: Vec::new(),
+                        archives: Vec::new(),
                         unreadable: Some(err.to_string()),
                     };
                 }
@@ -56,6 +60,7 @@ pub fn pth_files(site: &Path) -> Vec<PthFile> {
             let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
             let mut imports = Vec::new();
             let mut folders = Vec::new();
+            let mut archives = Vec::new();
             for line in text.lines() {
                 if line.starts_with('#') || line.trim().is_empty() {
                     continue;
@@ -64,15 +69,20 @@ pub fn pth_files(site: &Path) -> Vec<PthFile> {
                     imports.push(line.trim_end().to_string());
                     continue;
                 }
-                let folder = site.join(line.trim_end());
-                if folder.is_dir() {
-                    folders.push(std::fs::canonicalize(&folder).unwrap_or(folder));
+                let added = site.join(line.trim_end());
+                match std::fs::metadata(&added) {
+                    Ok(m) if m.is_dir() => {
+                        folders.push(std::fs::canonicalize(&added).unwrap_or(added));
+                    }
+                    Ok(_) => archives.push(std::fs::canonicalize(&added).unwrap_or(added)),
+                    Err(_) => {}
                 }
             }
             PthFile {
                 path,
                 imports,
                 folders,
+                archives,
                 unreadable: None,
             }
         })

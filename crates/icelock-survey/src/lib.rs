@@ -49,12 +49,14 @@ pub struct Survey {
     pub folders: Vec<Surveyed>,
     /// The base interpreter a virtual environment runs (`pyvenv.cfg`'s `home`): it and its
     /// standard library are outside every lock.
+    #[serde(skip)]
     pub base_interpreter: Option<PathBuf>,
 }
 
 /// A folder the survey listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Surveyed {
+    #[serde(serialize_with = "lossy")]
     pub path: PathBuf,
     pub role: FolderRole,
 }
@@ -73,6 +75,7 @@ pub enum FolderRole {
 /// An entry nobody owns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unowned {
+    #[serde(serialize_with = "lossy")]
     pub path: PathBuf,
     #[serde(flatten)]
     pub kind: UnownedKind,
@@ -107,7 +110,11 @@ pub enum UnownedKind {
     #[error(
         "an interpreter that is not the Python pyvenv.cfg names (home = {home}): it is {found}"
     )]
-    Interpreter { home: PathBuf, found: String },
+    Interpreter {
+        #[serde(serialize_with = "lossy")]
+        home: PathBuf,
+        found: String,
+    },
     /// An activation script that sets up another environment (the venv was copied or moved).
     #[error(
         "an activation script for another environment ({names}): the environment was copied or moved"
@@ -125,6 +132,15 @@ pub enum UnownedKind {
         "a metadata folder importlib.metadata finds, which is no readable distribution ({why})"
     )]
     UnreadableMetadata { why: String },
+    /// An archive a `.pth` file puts on the path (zipimport reads modules out of it) that no
+    /// RECORD lists.
+    #[error(
+        "an archive on the import path (put there by {added_by}) that no RECORD lists: its modules are importable"
+    )]
+    PathArchive {
+        #[serde(serialize_with = "lossy")]
+        added_by: PathBuf,
+    },
     /// A file a rule knows by name whose content is not what the rule knows.
     #[error("{0}")]
     NotAsKnown(String),
@@ -148,6 +164,7 @@ impl Unowned {
 /// An entry one of the environment's rules owns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ByRule {
+    #[serde(serialize_with = "lossy")]
     pub path: PathBuf,
     pub rule: Rule,
     /// The distribution it is a module of, for [`Rule::LegacyInstall`].
@@ -158,11 +175,19 @@ pub struct ByRule {
 /// A folder on the path that is a source tree, outside every proof.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Outside {
+    #[serde(serialize_with = "lossy")]
     pub folder: PathBuf,
     /// The distribution installed from it.
     pub dist: String,
     /// The `.pth` file that adds it.
+    #[serde(serialize_with = "lossy")]
     pub added_by: PathBuf,
+}
+
+/// A path as text for the report, with U+FFFD where it is not UTF-8 (such names are what an
+/// attacker picks; the report must still be written).
+fn lossy<S: serde::Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&path.to_string_lossy())
 }
 
 /// Surveys `env`, whose distributions are `inventory`'s.
@@ -215,6 +240,27 @@ pub fn survey(env: &Environment, inventory: &Inventory) -> Survey {
     }
 
     let owned = Owned::of(inventory, &folders);
+    // Archives `.pth` files put on the path: a RECORD's (in a surveyed folder), or no one's.
+    for (_, files) in &pth {
+        for file in files {
+            for archive in &file.archives {
+                let listed = folders.iter().any(|f| {
+                    archive.parent() == Some(f.path.as_path())
+                        && archive
+                            .file_name()
+                            .is_some_and(|n| owned.owns(&f.path, &n.to_string_lossy()))
+                });
+                if !listed {
+                    survey.unowned.push(Unowned {
+                        path: archive.clone(),
+                        kind: UnownedKind::PathArchive {
+                            added_by: file.path.clone(),
+                        },
+                    });
+                }
+            }
+        }
+    }
     let legacy = legacy_modules(&inventory.dists);
     for folder in &folders {
         match folder.role {
@@ -421,7 +467,9 @@ fn top_of_path_folder(
             Ok(t) => t.is_dir(),
             Err(_) => false,
         };
-        let path = folder.join(&name);
+        // The entry's own path: a name that is not UTF-8 is shown with U+FFFD, never looked up
+        // by it.
+        let path = entry.path();
         if is_folder && name == "__pycache__" {
             survey.by_rule.push(ByRule {
                 path,

@@ -218,11 +218,9 @@ pub(crate) fn scripts(env: &Environment, folder: &Path, owned: &Owned, survey: &
     let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
     names.sort();
     for path in names {
-        let Some(name) = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .map(str::to_string)
-        else {
+        // A name that is not UTF-8 is judged (and shown) with U+FFFD in it; the file itself
+        // is read by its own path.
+        let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
             continue;
         };
         if owned.owns(folder, &name) {
