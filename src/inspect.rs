@@ -95,6 +95,14 @@ impl Inspection {
         checked
     }
 
+    /// Where the bytecode verdicts of this environment are remembered in `cache`.
+    fn bytecode_verdicts(&self, cache: &icelock_index::cache::Cache) -> PathBuf {
+        let root = std::fs::canonicalize(&self.env.root).unwrap_or(self.env.root.clone());
+        let mut path = cache.known_files_path(&root).into_os_string();
+        path.push(".bytecode");
+        PathBuf::from(path)
+    }
+
     /// Checks the installed files against RECORD. Files unchanged (by their stat) since they
     /// last matched RECORD are not hashed again; without a cache, everything is. With
     /// `bytecode`, the bytecode of the listed sources too (its problems are the dist's).
@@ -109,12 +117,10 @@ impl Inspection {
         if !bytecode {
             return (self.integrity(indexes), None);
         }
-        let known = indexes.client().cache().map(|cache| {
-            let root = std::fs::canonicalize(&self.env.root).unwrap_or(self.env.root.clone());
-            let mut path = cache.known_files_path(&root).into_os_string();
-            path.push(".bytecode");
-            PathBuf::from(path)
-        });
+        let known = indexes
+            .client()
+            .cache()
+            .map(|cache| self.bytecode_verdicts(cache));
         // Both mostly wait on the file system: side by side, not one after the other.
         let (mut integrity, mut checked) = std::thread::scope(|scope| {
             let bytecode = scope.spawn(|| self.bytecode(known.as_deref()));
@@ -215,7 +221,13 @@ impl Inspection {
     /// Everything `check` reports, in a stable order: by distribution, then by kind and path.
     pub fn check(&self) -> CheckReport {
         let mut integrity = integrity::check_all(self.dists());
-        let mut bytecode = self.bytecode(None);
+        // Every file is hashed again; a bytecode verdict (compiling is what costs) is reused
+        // while its pyc is unchanged by its stat and its source is what RECORD hashes, which
+        // the line above just checked.
+        let cache = icelock_index::cache::Cache::default_dir(&|name| std::env::var(name).ok())
+            .map(icelock_index::cache::Cache::new);
+        let verdicts = cache.as_ref().map(|cache| self.bytecode_verdicts(cache));
+        let mut bytecode = self.bytecode(verdicts.as_deref());
         join_bytecode(&mut integrity, &mut bytecode);
         let mut problems = Vec::new();
         let mut files_checked = 0;
