@@ -8,48 +8,81 @@
 
 mod support;
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
+use std::process::Output;
 
 use serde_json::Value;
 use support::*;
 
-/// `icelock lock ENV --no-index --find-links WHEELHOUSE --format json` in a home of its own.
-fn lock_json(env: &Path, home: &Path) -> (i32, Value, String) {
+/// `icelock ARGS` with `home` as its HOME (its cache there) and `vars` set; with
+/// `from_wheelhouse`, `--no-index --find-links WHEELHOUSE` added.
+fn icelock_at(
+    home: &Path,
+    args: &[&OsStr],
+    from_wheelhouse: bool,
+    vars: &[(&str, &Path)],
+) -> Output {
     let wh = wheelhouse();
-    let mut cmd = icelock_command(&[
-        "lock".as_ref(),
-        env.as_os_str(),
-        "--no-index".as_ref(),
-        "--find-links".as_ref(),
-        wh.dir.as_os_str(),
-        "--format".as_ref(),
-        "json".as_ref(),
-    ]);
+    let mut all: Vec<&OsStr> = args.to_vec();
+    if from_wheelhouse {
+        all.extend([
+            "--no-index".as_ref(),
+            "--find-links".as_ref(),
+            wh.dir.as_os_str(),
+        ]);
+    }
+    let mut cmd = icelock_command(&all);
     cmd.env("HOME", home)
         .env("XDG_CACHE_HOME", home.join(".cache"));
-    let out = run_icelock(&mut cmd);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out.status.code().unwrap_or(-1), json_stdout(&out), stderr)
+    for (name, value) in vars {
+        cmd.env(name, value);
+    }
+    run_icelock(&mut cmd)
+}
+
+/// (exit code, JSON on stdout, stderr).
+fn json_run(out: &Output) -> (i32, Value, String) {
+    (
+        out.status.code().unwrap_or(-1),
+        json_stdout(out),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `icelock lock ENV --format json EXTRA` from the wheelhouse, in `home`.
+fn lock_json_with(env: &Path, home: &Path, extra: &[&str]) -> (i32, Value, String) {
+    let mut args: Vec<&OsStr> = vec![
+        "lock".as_ref(),
+        env.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ];
+    args.extend(extra.iter().map(OsStr::new));
+    json_run(&icelock_at(home, &args, true, &[]))
+}
+
+/// `icelock lock ENV --format json` from the wheelhouse, in `home`.
+fn lock_json(env: &Path, home: &Path) -> (i32, Value, String) {
+    lock_json_with(env, home, &[])
 }
 
 /// `lock -o pylock.toml`: (exit code, stderr, whether the file was written).
 fn lock_file(env: &Path, home: &Path, out_dir: &Path) -> (i32, String, bool) {
-    let wh = wheelhouse();
     let target = out_dir.join("pylock.toml");
     let _ = fs::remove_file(&target);
-    let mut cmd = icelock_command(&[
-        "lock".as_ref(),
-        env.as_os_str(),
-        "--no-index".as_ref(),
-        "--find-links".as_ref(),
-        wh.dir.as_os_str(),
-        "-o".as_ref(),
-        target.as_os_str(),
-    ]);
-    cmd.env("HOME", home)
-        .env("XDG_CACHE_HOME", home.join(".cache"));
-    let out = run_icelock(&mut cmd);
+    let out = icelock_at(
+        home,
+        &[
+            "lock".as_ref(),
+            env.as_os_str(),
+            "-o".as_ref(),
+            target.as_os_str(),
+        ],
+        true,
+        &[],
+    );
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -57,23 +90,23 @@ fn lock_file(env: &Path, home: &Path, out_dir: &Path) -> (i32, String, bool) {
     )
 }
 
-fn verify_json(env: &Path, home: &Path, lock: &Path) -> (i32, Value) {
-    let wh = wheelhouse();
-    let mut cmd = icelock_command(&[
+/// `icelock verify ENV --lock LOCK --format json EXTRA` from the wheelhouse, in `home`.
+fn verify_json_with(env: &Path, home: &Path, lock: &Path, extra: &[&str]) -> (i32, Value) {
+    let mut args: Vec<&OsStr> = vec![
         "verify".as_ref(),
         env.as_os_str(),
         "--lock".as_ref(),
         lock.as_os_str(),
-        "--no-index".as_ref(),
-        "--find-links".as_ref(),
-        wh.dir.as_os_str(),
         "--format".as_ref(),
         "json".as_ref(),
-    ]);
-    cmd.env("HOME", home)
-        .env("XDG_CACHE_HOME", home.join(".cache"));
-    let out = run_icelock(&mut cmd);
-    (out.status.code().unwrap_or(-1), json_stdout(&out))
+    ];
+    args.extend(extra.iter().map(OsStr::new));
+    let (code, report, _) = json_run(&icelock_at(home, &args, true, &[]));
+    (code, report)
+}
+
+fn verify_json(env: &Path, home: &Path, lock: &Path) -> (i32, Value) {
+    verify_json_with(env, home, lock, &[])
 }
 
 /// The paths the survey calls unowned, relative to `root`.
@@ -575,43 +608,15 @@ fn bytecode_is_its_source_compiled() {
         );
         assert_eq!(statuses["demo-app"]["status"], "ok", "{verified:#}");
         // verify --no-bytecode does not look, and says so.
-        let wh = wheelhouse();
-        let mut cmd = icelock_command(&[
-            "verify".as_ref(),
-            venv.root.as_os_str(),
-            "--lock".as_ref(),
-            lock.as_os_str(),
-            "--no-index".as_ref(),
-            "--find-links".as_ref(),
-            wh.dir.as_os_str(),
-            "--format".as_ref(),
-            "json".as_ref(),
-            "--no-bytecode".as_ref(),
-        ]);
-        cmd.env("HOME", home.path())
-            .env("XDG_CACHE_HOME", home.path().join(".cache"));
-        let out = run_icelock(&mut cmd);
-        assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-        assert_eq!(json_stdout(&out)["bytecode"]["unchecked"], "--no-bytecode");
+        let (code, verified) = verify_json_with(&venv.root, home.path(), &lock, &["--no-bytecode"]);
+        assert_eq!(code, 0, "{verified:#}");
+        assert_eq!(verified["bytecode"]["unchecked"], "--no-bytecode");
         // Plain lock does not look, and says so; --bytecode does.
         let (code, _, stderr) = lock_json(&venv.root, home.path());
         assert_eq!(code, 0, "{what}: {stderr}");
         assert!(stderr.contains("bytecode not checked"), "{stderr}");
-        let mut cmd = icelock_command(&[
-            "lock".as_ref(),
-            venv.root.as_os_str(),
-            "--no-index".as_ref(),
-            "--find-links".as_ref(),
-            wh.dir.as_os_str(),
-            "--format".as_ref(),
-            "json".as_ref(),
-            "--bytecode".as_ref(),
-        ]);
-        cmd.env("HOME", home.path())
-            .env("XDG_CACHE_HOME", home.path().join(".cache"));
-        let out = run_icelock(&mut cmd);
-        assert_eq!(out.status.code(), Some(1), "{}", show(&out));
-        let report = json_stdout(&out);
+        let (code, report, stderr) = lock_json_with(&venv.root, home.path(), &["--bytecode"]);
+        assert_eq!(code, 1, "{stderr}");
         assert_eq!(report["environment"]["survey"]["bytecode_checked"], true);
         let reasons = packages_by_name(&report)["demo-core"]["source"]["reasons"].to_string();
         assert!(
@@ -762,23 +767,20 @@ fn pdm_install_cache_methods_prove() {
 
         // icelock as the user runs it: with pdm's cache where pdm finds it.
         let lock = |home: &Path| {
-            let mut cmd = icelock_command(&[
+            let args: [&OsStr; 6] = [
                 "lock".as_ref(),
                 env.as_os_str(),
                 "--index-url".as_ref(),
                 url.as_ref(),
                 "--format".as_ref(),
                 "json".as_ref(),
-            ]);
-            cmd.env("HOME", home)
-                .env("XDG_CACHE_HOME", home.join(".cache"))
-                .env("PDM_CACHE_DIR", &cache);
-            let out = run_icelock(&mut cmd);
-            (
-                out.status.code().unwrap_or(-1),
-                json_stdout(&out),
-                String::from_utf8_lossy(&out.stderr).into_owned(),
-            )
+            ];
+            json_run(&icelock_at(
+                home,
+                &args,
+                false,
+                &[("PDM_CACHE_DIR", &cache)],
+            ))
         };
         let home = tempdir();
         let (code, report, stderr) = lock(home.path());
@@ -924,19 +926,16 @@ fn poetry_environments_prove() {
     poetry(&["install", "--no-interaction"]);
     let env = proj.join(".venv");
     let home = tempdir();
-    let mut cmd = icelock_command(&[
+    let args: [&OsStr; 6] = [
         "lock".as_ref(),
         env.as_os_str(),
         "--index-url".as_ref(),
         url.as_ref(),
         "--format".as_ref(),
         "json".as_ref(),
-    ]);
-    cmd.env("HOME", home.path())
-        .env("XDG_CACHE_HOME", home.path().join(".cache"));
-    let out = run_icelock(&mut cmd);
-    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    let report = json_stdout(&out);
+    ];
+    let (code, report, stderr) = json_run(&icelock_at(home.path(), &args, false, &[]));
+    assert_eq!(code, 0, "{stderr}");
     let names: Vec<String> = packages_by_name(&report).into_keys().collect();
     assert_eq!(
         names,

@@ -232,16 +232,9 @@ impl WheelFile {
             return None;
         };
         let url = &self.url;
-        let fail = |e: zip::result::ZipError| LookupError::Wheel {
-            url: redact(url),
-            message: format!("not a readable zip: {e}"),
-        };
-        let reader: Box<dyn ReadSeek + '_> = match &mut whole.data {
-            WholeData::Memory(bytes) => Box::new(std::io::Cursor::new(bytes.as_slice())),
-            WholeData::File(file) => Box::new(&*file),
-        };
+        let fail = |e: zip::result::ZipError| unreadable_zip(url, e);
         let digests = (|| {
-            let mut archive = zip::ZipArchive::new(reader).map_err(fail)?;
+            let mut archive = open_whole(url, whole)?;
             let mut out = BTreeMap::new();
             for (name, algorithm) in names {
                 let member = match archive.by_name(name) {
@@ -317,6 +310,25 @@ fn digest_of(mut reader: impl Read, algorithm: &str) -> std::io::Result<Vec<u8>>
 trait ReadSeek: Read + Seek {}
 impl<T: Read + Seek> ReadSeek for T {}
 
+fn unreadable_zip(url: &Url, e: zip::result::ZipError) -> LookupError {
+    LookupError::Wheel {
+        url: redact(url),
+        message: format!("not a readable zip: {e}"),
+    }
+}
+
+/// The zip of a wheel read whole, where its bytes are (in memory or in a file).
+fn open_whole<'a>(
+    url: &Url,
+    whole: &'a mut WholeFile,
+) -> Result<zip::ZipArchive<Box<dyn ReadSeek + 'a>>, LookupError> {
+    let reader: Box<dyn ReadSeek + 'a> = match &mut whole.data {
+        WholeData::Memory(bytes) => Box::new(std::io::Cursor::new(bytes.as_slice())),
+        WholeData::File(file) => Box::new(&*file),
+    };
+    zip::ZipArchive::new(reader).map_err(|e| unreadable_zip(url, e))
+}
+
 /// Members of a wheel read whole (in memory or in a file).
 fn whole_members(
     url: &Url,
@@ -324,15 +336,8 @@ fn whole_members(
     names: &[String],
     cap: u64,
 ) -> Result<Members, LookupError> {
-    let fail = |e: zip::result::ZipError| LookupError::Wheel {
-        url: redact(url),
-        message: format!("not a readable zip: {e}"),
-    };
-    let reader: Box<dyn ReadSeek + '_> = match &mut whole.data {
-        WholeData::Memory(bytes) => Box::new(std::io::Cursor::new(bytes.as_slice())),
-        WholeData::File(file) => Box::new(&*file),
-    };
-    let mut archive = zip::ZipArchive::new(reader).map_err(fail)?;
+    let fail = |e: zip::result::ZipError| unreadable_zip(url, e);
+    let mut archive = open_whole(url, whole)?;
     let mut found = BTreeMap::new();
     for name in names {
         if let Some(bytes) = sparse_zip::read_member(&mut archive, name, cap).map_err(fail)? {
