@@ -1031,3 +1031,63 @@ assert forged == compile(open(src, 'rb').read(), src, 'exec', dont_inherit=True)
         "{check:#}"
     );
 }
+
+/// Found by a third attack: `__pycache__` is a namespace package like any other folder, so a
+/// module put in one (a dist's, or the top one) is imported by `import pkg.__pycache__.evil`;
+/// only what Python writes there (`NAME.TAG.pyc`) is left alone. And a `_virtualenv.py` that no
+/// release wrote is reported in the JSON report (it failed to serialise).
+#[test]
+fn what_a_third_attack_found_is_named() {
+    let tmp = tempdir();
+    let venv = Venv::create(&tmp.path().join("venv"), Installer::Pip);
+    venv.install(&["demo-app"]);
+    let site = venv.site_packages();
+    run_ok(
+        clean_command(venv.python())
+            .env_remove("PYTHONDONTWRITEBYTECODE")
+            .args(["-c", "import demo_core.util"]),
+    );
+    fs::write(
+        site.join("demo_core/__pycache__/evil.py"),
+        "WHO = 'pycache'\n",
+    )
+    .unwrap();
+    fs::create_dir_all(site.join("__pycache__")).unwrap();
+    fs::write(site.join("__pycache__/evil2.py"), "WHO = 'top'\n").unwrap();
+    fs::write(site.join("_virtualenv.py"), "import os\n").unwrap();
+    assert_eq!(
+        python_says(
+            &venv,
+            "import demo_core.__pycache__.evil as a, __pycache__.evil2 as b; print(a.WHO, b.WHO)"
+        ),
+        "pycache top"
+    );
+    let (code, report, stderr) = lock_json(&venv.root, tmp.path());
+    assert_eq!(code, 1, "{stderr}");
+    let reasons = packages_by_name(&report)["demo-core"]["source"]["reasons"].to_string();
+    assert!(
+        reasons.contains("demo_core/__pycache__/evil.py"),
+        "{reasons}"
+    );
+    let mut found = unowned(&report, &venv.root);
+    found.sort();
+    let site_rel = site
+        .strip_prefix(canon(&venv.root))
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(
+        found,
+        [
+            format!("{site_rel}/__pycache__/evil2.py"),
+            format!("{site_rel}/_virtualenv.py"),
+        ],
+        "{report:#}"
+    );
+    // Python's own bytecode there is not counted.
+    fs::remove_file(site.join("demo_core/__pycache__/evil.py")).unwrap();
+    fs::remove_file(site.join("__pycache__/evil2.py")).unwrap();
+    fs::remove_file(site.join("_virtualenv.py")).unwrap();
+    let (code, _, stderr) = lock_json(&venv.root, tmp.path());
+    assert_eq!(code, 0, "{stderr}");
+}

@@ -30,10 +30,54 @@ pub use metadata::{CoreMetadata, Requirement};
 pub use record::RecordEntry;
 pub use scan::{Inventory, ScanProblem, Shadowed, index_candidates, scan};
 
-/// Whether `folder` holds a file anywhere below it outside `__pycache__` folders (or a
-/// symlink, an unreadable folder, or more than can be looked at: any of those may be code). A
-/// folder with none is what an uninstall leaves behind (empty folders, bytecode Python wrote
-/// for sources now gone, which it never loads without them): importing it runs nothing.
+/// What a `__pycache__` folder holds that an import could load: Python writes only
+/// `NAME.TAG.pyc` and `NAME.TAG.opt-N.pyc` there (which no import finds by name), but the folder
+/// is a namespace package like any other, so a module put in it (`evil.py`, a sourceless
+/// `evil.pyc`, an extension module, a folder holding any) is imported by
+/// `import pkg.__pycache__.evil`. Names, sorted (lossy where not UTF-8); an unreadable folder
+/// gives none (its sources' own checks stand).
+pub fn strays_in_bytecode_folder(folder: &std::path::Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let is_folder = std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir());
+            if is_folder {
+                return holds_files(&e.path());
+            }
+            importable_by_name(&name)
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+/// A file an import could load by a module name: a source, a sourceless `NAME.pyc`, an
+/// extension module (`NAME.*.so`). Python's own `NAME.TAG.pyc` is found by no name (a module
+/// cannot be called `NAME.TAG`), nor are the temporary files it writes them through.
+fn importable_by_name(name: &str) -> bool {
+    let Some((stem, _)) = name.split_once('.') else {
+        return false;
+    };
+    if stem.is_empty() {
+        return false;
+    }
+    name.ends_with(".py")
+        || name.ends_with(".pyw")
+        || name.ends_with(".so")
+        || name.ends_with(".pyd")
+        || name.strip_suffix(".pyc").is_some_and(|n| !n.contains('.'))
+}
+
+/// Whether `folder` holds a file anywhere below it outside `__pycache__` folders, or anything in
+/// one that Python did not write there (or a symlink, an unreadable folder, or more than can be
+/// looked at: any of those may be code). A folder with none is what an uninstall leaves behind
+/// (empty folders, bytecode Python wrote for sources now gone, which it never loads without
+/// them): importing it runs nothing.
 pub fn holds_files(folder: &std::path::Path) -> bool {
     const MOST: usize = 10_000;
     let mut pending = vec![folder.to_path_buf()];
@@ -54,6 +98,8 @@ pub fn holds_files(folder: &std::path::Path) -> bool {
                 Ok(t) if t.is_dir() => {
                     if entry.file_name() != "__pycache__" {
                         pending.push(entry.path());
+                    } else if !strays_in_bytecode_folder(&entry.path()).is_empty() {
+                        return true;
                     }
                 }
                 _ => return true,

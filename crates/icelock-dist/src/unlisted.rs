@@ -185,80 +185,45 @@ fn in_site(
         let (parent, name) = folder.rsplit_once('/').unwrap_or(("", folder.as_str()));
         children.entry(parent).or_default().push(name);
     }
-    let looked: Vec<(Found, Option<Remembered>)> = checked
+    let looked: Vec<(Found, Vec<Remembered>)> = checked
         .par_iter()
         .map(|(folder, listed)| {
-            let mut here = Vec::new();
-            let path = site.join(folder.as_ref());
-            let metadata_root = own_metadata.contains(folder.as_ref());
-            let expected = known.map(|_| {
-                expectation(
-                    folder,
-                    listed,
-                    children.get(folder.as_ref()).map(Vec::as_slice),
-                    metadata_root,
-                )
-            });
-            let stat = known
-                .and_then(|_| std::fs::symlink_metadata(&path).ok())
-                .filter(|m| m.is_dir())
-                .and_then(|m| Stat::of(&m));
-            if let (Some((known, _)), Some(stat), Some(expected)) = (known, &stat, &expected)
-                && known.unchanged(&path, stat, expected)
-            {
-                return (here, Some(Remembered::Reused(stat.key())));
-            }
-            // Clean, and nothing in it that could change without changing the folder itself
-            // (a symlink's target, what an unlisted empty folder comes to hold).
-            let mut settled = true;
-            for (name, is_folder, is_symlink) in entries(&path) {
-                if is_bytecode_folder(&name)
-                    || (metadata_root && !is_folder && INSTALLER_FILES.contains(&name.as_str()))
-                {
-                    continue;
-                }
-                settled &= !is_symlink;
-                let shown = format!("{folder}/{name}");
-                if (is_folder && above.contains_key(&shown)) || listed.names.contains(name.as_str())
-                {
-                    continue;
-                }
-                if is_folder && !crate::holds_files(&site.join(&shown)) {
-                    settled = false;
-                    continue;
-                }
-                let shown = shown + if is_folder { "/" } else { "" };
+            let (mut here, mut remembered) = in_folder(
+                site,
+                folder,
+                listed,
+                &own_metadata,
+                &children,
+                &above,
+                known,
+            );
+            let pycache = site.join(folder.as_ref()).join("__pycache__");
+            let (strays, remember) = in_bytecode_folder(&pycache, known);
+            for name in strays {
                 for &i in &listed.owners {
                     here.push((
                         i,
                         FileProblem::Unlisted {
-                            path: shown.clone(),
+                            path: format!("{folder}/__pycache__/{name}"),
                             shadows: None,
                         },
                     ));
                 }
             }
-            let remember = match (known, stat, expected) {
-                (Some((_, cutoff)), Some(stat), Some(expected))
-                    if here.is_empty() && settled && cutoff.admits(&stat) =>
-                {
-                    Match::new(path, stat, &expected).map(Remembered::Fresh)
-                }
-                _ => None,
-            };
-            (here, remember)
+            remembered.extend(remember);
+            (here, remembered)
         })
         .collect();
     let mut out: Vec<(usize, FileProblem)> = Vec::new();
     for (here, remembered) in looked {
         out.extend(here);
-        match remembered {
-            Some(Remembered::Reused(key)) => clean.reused.push(key),
-            Some(Remembered::Fresh(found)) => clean.fresh.push(found),
-            None => {}
+        for remembered in remembered {
+            match remembered {
+                Remembered::Reused(key) => clean.reused.push(key),
+                Remembered::Fresh(found) => clean.fresh.push(found),
+            }
         }
     }
-
     // The top of the site folder: only what the import system takes before a listed module
     // of the same name. Each name's best listed entry, and the dists with files in or under it.
     let mut top: FxHashMap<String, (Rank, BTreeSet<usize>)> = FxHashMap::default();
@@ -324,6 +289,124 @@ fn in_site(
         }
     }
     out
+}
+
+/// What `folder` (a checked folder below `site`) holds that no RECORD lists, and what to
+/// remember of it.
+fn in_folder(
+    site: &Path,
+    folder: &str,
+    listed: &Listed<'_>,
+    own_metadata: &FxHashSet<String>,
+    children: &FxHashMap<&str, Vec<&str>>,
+    above: &FxHashMap<String, BTreeSet<usize>>,
+    known: Option<(&KnownFiles, Cutoff)>,
+) -> (Found, Vec<Remembered>) {
+    let mut here = Vec::new();
+    let path = site.join(folder);
+    let metadata_root = own_metadata.contains(folder);
+    let expected = known.map(|_| {
+        expectation(
+            folder,
+            listed,
+            children.get(folder).map(Vec::as_slice),
+            metadata_root,
+        )
+    });
+    let stat = known
+        .and_then(|_| std::fs::symlink_metadata(&path).ok())
+        .filter(|m| m.is_dir())
+        .and_then(|m| Stat::of(&m));
+    if let (Some((known, _)), Some(stat), Some(expected)) = (known, &stat, &expected)
+        && known.unchanged(&path, stat, expected)
+    {
+        return (here, vec![Remembered::Reused(stat.key())]);
+    }
+    // Clean, and nothing in it that could change without changing the folder itself
+    // (a symlink's target, what an unlisted empty folder comes to hold).
+    let mut settled = true;
+    for (name, is_folder, is_symlink) in entries(&path) {
+        if is_bytecode_folder(&name)
+            || (metadata_root && !is_folder && INSTALLER_FILES.contains(&name.as_str()))
+        {
+            continue;
+        }
+        settled &= !is_symlink;
+        let shown = format!("{folder}/{name}");
+        if (is_folder && above.contains_key(&shown)) || listed.names.contains(name.as_str()) {
+            continue;
+        }
+        if is_folder && !crate::holds_files(&site.join(&shown)) {
+            settled = false;
+            continue;
+        }
+        let shown = shown + if is_folder { "/" } else { "" };
+        for &i in &listed.owners {
+            here.push((
+                i,
+                FileProblem::Unlisted {
+                    path: shown.clone(),
+                    shadows: None,
+                },
+            ));
+        }
+    }
+    let remember = match (known, stat, expected) {
+        (Some((_, cutoff)), Some(stat), Some(expected))
+            if here.is_empty() && settled && cutoff.admits(&stat) =>
+        {
+            Match::new(path, stat, &expected).map(Remembered::Fresh)
+        }
+        _ => None,
+    };
+    (here, remember.into_iter().collect())
+}
+
+/// What a `__pycache__` folder holds that Python did not write there (see
+/// [`crate::strays_in_bytecode_folder`]), and what to remember of it: found clean, it is not
+/// listed again while its stat is unchanged (Python writing a new pyc into it changes that).
+fn in_bytecode_folder(
+    pycache: &Path,
+    known: Option<(&KnownFiles, Cutoff)>,
+) -> (Vec<String>, Option<Remembered>) {
+    let Ok(meta) = std::fs::symlink_metadata(pycache) else {
+        return (Vec::new(), None);
+    };
+    if meta.file_type().is_symlink() {
+        // Followed by the import system; what it points to can change unseen, so it is listed
+        // every time and never remembered.
+        return (crate::strays_in_bytecode_folder(pycache), None);
+    }
+    if !meta.is_dir() {
+        // A file named `__pycache__` has no suffix an import loads.
+        return (Vec::new(), None);
+    }
+    let expected = bytecode_folder_expectation();
+    let stat = Stat::of(&meta);
+    if let (Some((known, _)), Some(stat)) = (known, &stat)
+        && known.unchanged(pycache, stat, &expected)
+    {
+        return (Vec::new(), Some(Remembered::Reused(stat.key())));
+    }
+    let strays = crate::strays_in_bytecode_folder(pycache);
+    let remember = match (known, stat) {
+        (Some((_, cutoff)), Some(stat)) if strays.is_empty() && cutoff.admits(&stat) => {
+            Match::new(pycache.to_path_buf(), stat, &expected).map(Remembered::Fresh)
+        }
+        _ => None,
+    };
+    (strays, remember)
+}
+
+/// What a `__pycache__` folder is expected to hold: only what Python writes.
+fn bytecode_folder_expectation() -> RecordHash {
+    use sha2::Digest;
+    RecordHash {
+        algorithm: "sha256".into(),
+        digest: crate::record::Digest::from_slice(&sha2::Sha256::digest(
+            b"icelock bytecode folder 1",
+        )),
+    }
 }
 
 /// Files an installer writes into a `.dist-info` beside the wheel's, listed in RECORD or not

@@ -142,8 +142,12 @@ pub enum UnownedKind {
         added_by: PathBuf,
     },
     /// A file a rule knows by name whose content is not what the rule knows.
-    #[error("{0}")]
-    NotAsKnown(String),
+    #[error("{why}")]
+    NotAsKnown { why: String },
+    /// In a top-level `__pycache__`, what Python did not write there (it writes only
+    /// `NAME.TAG.pyc`): `import __pycache__.NAME` imports it.
+    #[error("in __pycache__, but not bytecode Python writes there: `import __pycache__.…` runs it")]
+    InBytecodeFolder,
 }
 
 impl Unowned {
@@ -471,6 +475,12 @@ fn top_of_path_folder(
         // by it.
         let path = entry.path();
         if is_folder && name == "__pycache__" {
+            for stray in icelock_dist::strays_in_bytecode_folder(&path) {
+                survey.unowned.push(Unowned {
+                    path: path.join(stray),
+                    kind: UnownedKind::InBytecodeFolder,
+                });
+            }
             survey.by_rule.push(ByRule {
                 path,
                 rule: Rule::Bytecode,

@@ -198,9 +198,9 @@ pub(crate) fn virtualenv_patch(path: &Path, name: &str, survey: &mut Survey) -> 
     } else {
         survey.unowned.push(Unowned {
             path: path.to_path_buf(),
-            kind: UnownedKind::NotAsKnown(
-                "named as virtualenv's start-up patch, but not what any virtualenv release writes (Python runs it at every start-up)".to_string(),
-            ),
+            kind: UnownedKind::NotAsKnown {
+                why: "named as virtualenv's start-up patch, but not what any virtualenv release writes (Python runs it at every start-up)".to_string(),
+            },
         });
     }
     true
