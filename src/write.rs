@@ -13,11 +13,24 @@ pub struct WriteError {
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it, then renames it over `path`: a
 /// reader (or a crash) sees the old file or the new one, never a part.
+///
+/// A path that is not a regular file (`/dev/null`, `/dev/stdout`, a named pipe) is written into
+/// as it is: renaming over it would replace the device with a file (as root, `/dev/null`).
 pub fn atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let fail = |source| WriteError {
         path: path.to_path_buf(),
         source,
     };
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+        && !meta.is_dir()
+    {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(fail)?;
+        return file.write_all(bytes).map_err(fail);
+    }
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),

@@ -3134,3 +3134,33 @@ fn output_file_has_ordinary_permissions() {
         mode(&existing)
     );
 }
+
+/// `-o` naming something that is not a regular file (`/dev/null`, `/dev/stdout`, a named
+/// pipe) is written into, never replaced: the atomic rename would put a file where the device
+/// was (run as root, over `/dev/null` itself). A named pipe stands in for the device here.
+#[test]
+fn output_to_a_device_or_pipe_writes_into_it() {
+    let env = shared_full_env(Installer::Pip);
+    let tmp = tempdir();
+    let fifo = tmp.path().join("out.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || fs::read_to_string(&fifo).unwrap())
+    };
+    let run = lock(
+        &env.venv.root,
+        &["--no-index", "-o", fifo.to_str().unwrap()],
+    );
+    let read = reader.join().unwrap();
+    assert!(read.contains("\"packages\""), "{}\n{read}", show(&run.out));
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(),
+        "the pipe is still a pipe"
+    );
+}
