@@ -3148,15 +3148,22 @@ fn output_to_a_device_or_pipe_writes_into_it() {
         .status()
         .unwrap();
     assert!(made.success());
-    let reader = {
+    // Read on another thread, waited for with a limit: were the pipe replaced, nothing would
+    // ever open it for writing and the read would block for good.
+    let (sent, received) = std::sync::mpsc::channel();
+    {
         let fifo = fifo.clone();
-        std::thread::spawn(move || fs::read_to_string(&fifo).unwrap())
-    };
+        std::thread::spawn(move || {
+            let _ = sent.send(fs::read_to_string(&fifo).unwrap_or_default());
+        });
+    }
     let run = lock(
         &env.venv.root,
         &["--no-index", "-o", fifo.to_str().unwrap()],
     );
-    let read = reader.join().unwrap();
+    let read = received
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("nothing was written into the pipe\n{}", show(&run.out)));
     assert!(read.contains("\"packages\""), "{}\n{read}", show(&run.out));
     use std::os::unix::fs::FileTypeExt;
     assert!(
