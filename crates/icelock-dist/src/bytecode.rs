@@ -155,43 +155,54 @@ fn discover(
             continue;
         };
         let cache = folder.join("__pycache__");
-        // One listing per folder (fewer calls than looking for each name a source's pycs may
-        // have); with this interpreter's cache tag known, only its pycs, which are the only
-        // ones it can load.
-        let listed = listings.entry(cache.clone()).or_insert_with(|| {
-            std::fs::read_dir(&cache)
-                .map(|entries| {
-                    entries
-                        .flatten()
-                        .filter_map(|e| e.file_name().into_string().ok())
-                        .filter(|n| {
-                            n.ends_with(".pyc")
-                                && tag
-                                    .is_none_or(|tag| n.split('.').nth(1).is_some_and(|t| t == tag))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
-        });
-        let names: &Vec<String> = listed;
         let stem = stem.to_string_lossy();
-        let prefix = format!("{stem}.");
         let record_folder = stem_path
             .rsplit_once('/')
             .map_or(String::new(), |(f, _)| format!("{f}/"));
+        // With this interpreter's cache tag known, only its three names can be loaded by it:
+        // each is looked for by a stat relative to the folder (kept open while its files are),
+        // the stat a remembered verdict is then checked by. Without it, the folder is listed.
+        let found: Vec<(String, Option<Stat>)> = match tag {
+            Some(tag) => ["", ".opt-1", ".opt-2"]
+                .iter()
+                .filter_map(|level| {
+                    let name = format!("{stem}.{tag}{level}.pyc");
+                    let stat = at_folder::lstat_file(&cache, std::ffi::OsStr::new(&name))?;
+                    Some((name, Some(stat)))
+                })
+                .collect(),
+            None => {
+                let listed = listings.entry(cache.clone()).or_insert_with(|| {
+                    std::fs::read_dir(&cache)
+                        .map(|entries| {
+                            entries
+                                .flatten()
+                                .filter_map(|e| e.file_name().into_string().ok())
+                                .filter(|n| n.ends_with(".pyc"))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                });
+                let prefix = format!("{stem}.");
+                listed
+                    .iter()
+                    .filter(|n| {
+                        n.strip_prefix(prefix.as_str())
+                            .is_some_and(|rest| rest.matches('.').count() <= 2)
+                    })
+                    .map(|n| (n.clone(), None))
+                    .collect()
+            }
+        };
         // The verdict "this pyc is that source compiled" holds while the pyc is unchanged (its
         // stat) and the source is what RECORD hashes (checked on every run): it is reused
         // before anything is opened, with no stat of the source.
         let key = row.hash.as_ref().map(|hash| verdict_key(&row.path, hash));
         let mut source_meta = None;
-        for name in names.iter().filter(|n| {
-            n.strip_prefix(prefix.as_str())
-                .is_some_and(|rest| !rest.contains('/') && rest.matches('.').count() <= 2)
-        }) {
-            let pyc = cache.join(name);
-            // Stat'ed relative to the `__pycache__` folder, kept open while its files are.
-            if let (Some(known), Some(key)) = (known, &key)
-                && let Some(stat) = at_folder::lstat_file(&cache, std::ffi::OsStr::new(name))
+        for (name, stat) in found {
+            let pyc = cache.join(&name);
+            let stat = stat.or_else(|| at_folder::lstat_file(&cache, std::ffi::OsStr::new(&name)));
+            if let (Some(known), Some(key), Some(stat)) = (known, &key, stat)
                 && known.unchanged(&pyc, &stat, key)
             {
                 reused.push((pyc, stat, key.clone()));
