@@ -503,12 +503,17 @@ fn launchers_are_exactly_an_installers() {
 /// Writes a timestamp pyc of `code` for `source` (its mtime and size in the header), or an
 /// unchecked hash-based one, as a forger would.
 fn plant_pyc(source: &Path, code: &str, unchecked_hash: bool) {
+    plant_pyc_at(source, code, unchecked_hash, "")
+}
+
+/// [`plant_pyc`] at an optimisation level (`""`, `"1"`, `"2"`: the pyc `python -O` loads).
+fn plant_pyc_at(source: &Path, code: &str, unchecked_hash: bool, level: &str) {
     let t = tools();
     let script = r#"
 import sys, os, importlib.util, marshal, struct, _imp
 from importlib import _bootstrap_external as ext
-src, code, unchecked = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
-pyc = importlib.util.cache_from_source(src)
+src, code, unchecked, level = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4]
+pyc = importlib.util.cache_from_source(src, optimization=level)
 os.makedirs(os.path.dirname(pyc), exist_ok=True)
 body = marshal.dumps(compile(code, src, "exec"))
 if unchecked:
@@ -523,7 +528,8 @@ open(pyc, "wb").write(header + body)
             .args(["-c", script])
             .arg(source)
             .arg(code)
-            .arg(if unchecked_hash { "1" } else { "0" }),
+            .arg(if unchecked_hash { "1" } else { "0" })
+            .arg(level),
     );
 }
 
@@ -634,6 +640,29 @@ fn bytecode_is_its_source_compiled() {
         );
         let (code, verified) = verify_json(&venv.root, home.path(), &lock);
         assert_eq!(code, 0, "{what}: {verified:#}");
+
+        // A `__pycache__` without -O bytecode is remembered so (once its times are two
+        // seconds old), and only plain pycs are looked for there; one planted then changes
+        // the folder, so it is seen.
+        for entry in fs::read_dir(site.join("demo_core/__pycache__"))
+            .unwrap()
+            .flatten()
+        {
+            if entry.file_name().to_string_lossy().contains(".opt-") {
+                fs::remove_file(entry.path()).unwrap();
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2200));
+        let (code, _) = verify_json(&venv.root, home.path(), &lock);
+        assert_eq!(code, 0, "{what}");
+        plant_pyc_at(
+            &site.join("demo_core/util.py"),
+            "def double(x): return 3 * x\n",
+            false,
+            "1",
+        );
+        let (code, verified) = verify_json(&venv.root, home.path(), &lock);
+        assert_eq!(code, 1, "{what}: the forged -O pyc: {verified:#}");
     }
 }
 

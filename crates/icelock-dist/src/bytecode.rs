@@ -70,7 +70,7 @@ pub fn check(
     // Each dist's pycs, found in parallel (a large environment has some 20,000, each a stat or
     // two). A verdict remembered from an earlier run, by the pyc's stat and the source's, is
     // reused before the pyc is even opened.
-    let found: Vec<(Vec<Job>, Vec<Reused>)> = dists
+    let found: Vec<(Vec<Job>, Vec<Reused>, Vec<Folder>)> = dists
         .par_iter()
         .enumerate()
         .map(|(i, dist)| discover(i, dist, known, tag))
@@ -87,12 +87,15 @@ pub fn check(
         }
     };
     let mut jobs = Vec::new();
-    let mut reused_all = 0;
-    for (found_jobs, reused) in found {
+    let mut folders_changed = false;
+    for (found_jobs, reused, folders) in found {
         checked.bound += reused.len();
-        reused_all += reused.len();
         for (pyc, stat, key) in reused {
             remember(&pyc, stat, &key);
+        }
+        for (folder, stat, key, was_known) in folders {
+            folders_changed |= !was_known;
+            remember(&folder, stat, &key);
         }
         jobs.extend(found_jobs);
     }
@@ -127,11 +130,60 @@ pub fn check(
         }
     }
     // Nothing to write when every verdict was reused and none was dropped.
-    let changed = !todo.is_empty() || known.is_some_and(|k| k.len() != reused_all);
+    // Nothing to write when every verdict was reused and none was dropped (a folder shared by
+    // several dists is found once per dist, so entries are counted as remembered, by inode).
+    let changed =
+        !todo.is_empty() || folders_changed || known.is_some_and(|k| k.len() != fresh.len());
     (checked, (known.is_some() && changed).then_some(fresh))
 }
 /// A pyc whose verdict was remembered: where it is, its stat and its key, to remember again.
 type Reused = (PathBuf, Stat, RecordHash);
+
+/// A `__pycache__` folder found to hold no `-O`/`-OO` bytecode of this interpreter's: its stat,
+/// its key, and whether that was known already.
+type Folder = (PathBuf, Stat, RecordHash, bool);
+
+/// Whether `cache` holds no optimised pyc of `tag` (`NAME.TAG.opt-1.pyc`, `.opt-2.pyc`), so
+/// only each source's plain pyc need be looked for: known from an earlier run while the
+/// folder's stat is what it was then (a file added, removed or renamed in it changes it), else
+/// by listing it. What to remember goes to `folders`.
+fn without_optimised(
+    cache: &Path,
+    tag: &str,
+    known: Option<&KnownFiles>,
+    folders: &mut Vec<Folder>,
+) -> bool {
+    let Ok(meta) = std::fs::symlink_metadata(cache) else {
+        // No folder, no pycs of any level.
+        return true;
+    };
+    let stat = meta.is_dir().then(|| Stat::of(&meta)).flatten();
+    let key = {
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(b"icelock bytecode folder without optimised pycs 1\0");
+        hasher.update(tag.as_bytes());
+        RecordHash {
+            algorithm: "sha256".into(),
+            digest: crate::record::Digest::from_slice(&hasher.finalize()),
+        }
+    };
+    if let (Some(known), Some(stat)) = (known, stat)
+        && known.unchanged(cache, &stat, &key)
+    {
+        folders.push((cache.to_path_buf(), stat, key, true));
+        return true;
+    }
+    let optimised = format!(".{tag}.opt-");
+    let any = std::fs::read_dir(cache).map_or(true, |entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().contains(&optimised))
+    });
+    if let (false, Some(stat)) = (any, stat) {
+        folders.push((cache.to_path_buf(), stat, key, false));
+    }
+    !any
+}
 
 /// The pycs of `dist`'s listed sources Python could load, and those whose verdict `known`
 /// holds (with what to remember them by again).
@@ -140,9 +192,11 @@ fn discover(
     dist: &InstalledDist,
     known: Option<&KnownFiles>,
     tag: Option<&str>,
-) -> (Vec<Job>, Vec<Reused>) {
+) -> (Vec<Job>, Vec<Reused>, Vec<Folder>) {
     let mut jobs = Vec::new();
     let mut reused = Vec::new();
+    let mut folders = Vec::new();
+    let mut plain_only: HashMap<PathBuf, bool> = HashMap::new();
     let mut listings: HashMap<PathBuf, Vec<String>> = HashMap::new();
     for row in dist.record.iter().flatten() {
         let Some(stem_path) = row.path.strip_suffix(".py") else {
@@ -163,14 +217,24 @@ fn discover(
         // each is looked for by a stat relative to the folder (kept open while its files are),
         // the stat a remembered verdict is then checked by. Without it, the folder is listed.
         let found: Vec<(String, Option<Stat>)> = match tag {
-            Some(tag) => ["", ".opt-1", ".opt-2"]
-                .iter()
-                .filter_map(|level| {
-                    let name = format!("{stem}.{tag}{level}.pyc");
-                    let stat = at_folder::lstat_file(&cache, std::ffi::OsStr::new(&name))?;
-                    Some((name, Some(stat)))
-                })
-                .collect(),
+            Some(tag) => {
+                let plain = *plain_only
+                    .entry(cache.clone())
+                    .or_insert_with(|| without_optimised(&cache, tag, known, &mut folders));
+                let levels: &[&str] = if plain {
+                    &[""]
+                } else {
+                    &["", ".opt-1", ".opt-2"]
+                };
+                levels
+                    .iter()
+                    .filter_map(|level| {
+                        let name = format!("{stem}.{tag}{level}.pyc");
+                        let stat = at_folder::lstat_file(&cache, std::ffi::OsStr::new(&name))?;
+                        Some((name, Some(stat)))
+                    })
+                    .collect()
+            }
             None => {
                 let listed = listings.entry(cache.clone()).or_insert_with(|| {
                     std::fs::read_dir(&cache)
@@ -227,7 +291,7 @@ fn discover(
             });
         }
     }
-    (jobs, reused)
+    (jobs, reused, folders)
 }
 
 /// Whether Python could take `pyc` for its source by the header alone: a hash-based pyc (its
