@@ -394,16 +394,10 @@ fn honest_venvs_have_nothing_unowned() {
     made.push(std_venv);
     let uv_venv = Venv::create(&tmp.path().join("uv"), Installer::Uv);
     made.push(uv_venv.root.clone());
-    let lockers = t
-        .python
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("lockers/bin/python");
+    let lockers = &t.lockers_python;
     let ve = tmp.path().join("virtualenv");
     run_ok(
-        clean_command(&lockers)
+        clean_command(lockers)
             .args(["-m", "virtualenv", "--no-periodic-update"])
             .arg(&ve),
     );
@@ -417,29 +411,6 @@ fn honest_venvs_have_nothing_unowned() {
             root.display()
         );
     }
-}
-
-/// Rewrites `path`'s row in `dist_info`'s RECORD to hash `bytes`, as someone covering an edit
-/// would.
-fn rewrite_record_row(dist_info: &Path, row_path: &str, bytes: &[u8]) {
-    use base64::Engine;
-    use sha2::Digest;
-    let digest =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(bytes));
-    let record_path = dist_info.join("RECORD");
-    let record = fs::read_to_string(&record_path).unwrap();
-    let rewritten: String = record
-        .lines()
-        .map(|row| {
-            if row.starts_with(&format!("{row_path},")) {
-                format!("{row_path},sha256={digest},{}\n", bytes.len())
-            } else {
-                format!("{row}\n")
-            }
-        })
-        .collect();
-    assert_ne!(rewritten, record, "the row of {row_path} was rewritten");
-    fs::write(&record_path, rewritten).unwrap();
 }
 
 /// A launcher is byte for byte what an installer writes for its entry point, run by this

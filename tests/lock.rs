@@ -1684,25 +1684,11 @@ fn forged_installs_are_refused_by_default() {
         let init = venv.site_packages().join("demo_extra/__init__.py");
         let edited = b"FANCY = False\n";
         fs::write(&init, edited).unwrap();
-        let record_path = venv.dist_info("demo-extra").join("RECORD");
-        let record = fs::read_to_string(&record_path).unwrap();
-        let digest = {
-            use base64::Engine;
-            use sha2::Digest;
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(edited))
-        };
-        let rewritten: String = record
-            .lines()
-            .map(|row| {
-                if row.starts_with("demo_extra/__init__.py,") {
-                    format!("demo_extra/__init__.py,sha256={digest},{}\n", edited.len())
-                } else {
-                    format!("{row}\n")
-                }
-            })
-            .collect();
-        assert_ne!(rewritten, record, "the row was rewritten");
-        fs::write(&record_path, rewritten).unwrap();
+        rewrite_record_row(
+            &venv.dist_info("demo-extra"),
+            "demo_extra/__init__.py",
+            edited,
+        );
 
         let server = IndexServer::start(&served().dir, &["--metadata", "hash"]);
         let run = lock_with_index(&venv.root, &server, &[]);

@@ -431,15 +431,9 @@ fn online_virtualenv_seeded_env_proves() {
     }
     let tmp = tempdir();
     let root = tmp.path().join("seeded");
-    let lockers = tools()
-        .python
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("lockers/bin/python");
+    let lockers = &tools().lockers_python;
     run_ok(
-        clean_command(&lockers)
+        clean_command(lockers)
             .env("VIRTUALENV_OVERRIDE_APP_DATA", tmp.path().join("app-data"))
             .args([
                 "-m",

@@ -1459,3 +1459,26 @@ pub fn pipx_install(dir: &Path, backend: &str, args: &[&OsStr]) -> PathBuf {
     run_ok(&mut cmd);
     dir.join("home").join("venvs")
 }
+
+/// Rewrites `path`'s row in `dist_info`'s RECORD to hash `bytes`, as someone covering an edit
+/// would.
+pub fn rewrite_record_row(dist_info: &Path, row_path: &str, bytes: &[u8]) {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(bytes));
+    let record_path = dist_info.join("RECORD");
+    let record = fs::read_to_string(&record_path).unwrap();
+    let rewritten: String = record
+        .lines()
+        .map(|row| {
+            if row.starts_with(&format!("{row_path},")) {
+                format!("{row_path},sha256={digest},{}\n", bytes.len())
+            } else {
+                format!("{row}\n")
+            }
+        })
+        .collect();
+    assert_ne!(rewritten, record, "the row of {row_path} was rewritten");
+    fs::write(&record_path, rewritten).unwrap();
+}

@@ -89,18 +89,10 @@ impl Interpreter {
 
     fn names(&self, path: &str) -> bool {
         let path = std::path::Path::new(path);
-        let is_python = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-            let rest = n
-                .strip_prefix("python")
-                .or_else(|| n.strip_prefix("pypy"))
-                .unwrap_or("-");
-            let rest = rest.strip_suffix(".exe").unwrap_or(rest);
-            let rest = rest.trim_end_matches(['t', 'w']);
-            rest.is_empty()
-                || rest
-                    .split('.')
-                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        });
+        let is_python = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(icelock_env::is_interpreter_name);
         if !is_python || !path.is_absolute() {
             return false;
         }

@@ -151,7 +151,7 @@ pub enum EnvError {
 }
 
 /// The prefix of a standard `lib/pythonX.Y/site-packages` or `Lib/site-packages` layout.
-pub(crate) fn layout_prefix(site: &Path) -> Option<PathBuf> {
+pub fn layout_prefix(site: &Path) -> Option<PathBuf> {
     let name = site.file_name()?.to_str()?;
     if name != "site-packages" && name != "dist-packages" {
         return None;
@@ -169,6 +169,23 @@ pub(crate) fn layout_prefix(site: &Path) -> Option<PathBuf> {
         }
     }
     None
+}
+
+/// A Python interpreter's executable name: `python`, `python3`, `python3.11`, `python3.13t`,
+/// `pythonw`, `pypy3.10` (with `.exe` on Windows).
+pub fn is_interpreter_name(name: &str) -> bool {
+    let Some(rest) = name
+        .strip_prefix("python")
+        .or_else(|| name.strip_prefix("pypy"))
+    else {
+        return false;
+    };
+    let rest = rest.strip_suffix(".exe").unwrap_or(rest);
+    let rest = rest.trim_end_matches(['t', 'w']);
+    rest.is_empty()
+        || rest
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]

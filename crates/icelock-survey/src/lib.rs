@@ -403,18 +403,13 @@ impl Owned {
 
 /// The prefix a shadowed copy's files live under: the standard layout's, else its folder's.
 fn env_prefix_of(site: &Path, fallback: &Path) -> PathBuf {
-    let name = site.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    if matches!(name, "site-packages" | "dist-packages")
-        && let Some(lib) = site.parent().and_then(Path::parent)
-        && let Some(prefix) = lib.parent()
-    {
-        return prefix.to_path_buf();
-    }
-    if site.starts_with(fallback) {
-        fallback.to_path_buf()
-    } else {
-        site.to_path_buf()
-    }
+    icelock_env::layout_prefix(site).unwrap_or_else(|| {
+        if site.starts_with(fallback) {
+            fallback.to_path_buf()
+        } else {
+            site.to_path_buf()
+        }
+    })
 }
 
 /// Top-level import names of distributions without a RECORD (legacy `.egg-info` installs,

@@ -229,7 +229,7 @@ pub(crate) fn scripts(env: &Environment, folder: &Path, owned: &Owned, survey: &
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
         };
-        if is_interpreter_name(&name) {
+        if icelock_env::is_interpreter_name(&name) {
             match interpreter(&path, &meta, home.as_deref()) {
                 Ok(()) => survey.by_rule.push(ByRule {
                     path,
@@ -290,24 +290,6 @@ pub(crate) fn scripts(env: &Environment, folder: &Path, owned: &Owned, survey: &
     }
 }
 
-/// `python`, `python3`, `python3.11`, `python3.13t`, `pythonw`, `pypy3.10`.
-fn is_interpreter_name(name: &str) -> bool {
-    let Some(rest) = name
-        .strip_prefix("python")
-        .or_else(|| name.strip_prefix("pypy"))
-    else {
-        return false;
-    };
-    let rest = rest
-        .strip_suffix(".exe")
-        .unwrap_or(rest)
-        .trim_end_matches(['t', 'w']);
-    rest.is_empty()
-        || rest
-            .split('.')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-}
-
 /// The interpreter entry is the base Python's: a link resolving into `home` (the base
 /// interpreter's folder), or a copy of a file there. `Err` says what it is instead.
 fn interpreter(path: &Path, meta: &std::fs::Metadata, home: Option<&Path>) -> Result<(), String> {
@@ -317,14 +299,11 @@ fn interpreter(path: &Path, meta: &std::fs::Metadata, home: Option<&Path>) -> Re
     let home = std::fs::canonicalize(home).unwrap_or_else(|_| home.to_path_buf());
     let real = std::fs::canonicalize(path).map_err(|e| format!("a broken link ({e})"))?;
     if meta.file_type().is_symlink() {
-        // The base interpreter's folder, or the prefix it sits in (a `bin/python3` link to
-        // `bin/python3.11` there).
-        let base = home.parent().unwrap_or(&home);
-        if real.starts_with(&home) || (real.parent() == Some(base)) {
+        // Resolved, it is a file in the base interpreter's folder (`python3` there is often a
+        // link to `python3.11`, which is what resolving reaches).
+        if real.starts_with(&home) {
             return Ok(());
         }
-        // A Pyodide runtime's `python` is a script in the runtime's folder, beside which the
-        // environment's links point.
         return Err(format!("a link to {}", real.display()));
     }
     if !meta.is_file() {
@@ -340,7 +319,7 @@ fn interpreter(path: &Path, meta: &std::fs::Metadata, home: Option<&Path>) -> Re
             let p = e.path();
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(is_interpreter_name)
+                .is_some_and(icelock_env::is_interpreter_name)
                 && std::fs::metadata(&p).is_ok_and(|m| m.len() == bytes.len() as u64)
                 && std::fs::read(&p).is_ok_and(|b| b == bytes)
         });
@@ -437,7 +416,7 @@ mod tests {
             ("pythonista", false),
             ("pip", false),
         ] {
-            assert_eq!(is_interpreter_name(name), is, "{name}");
+            assert_eq!(icelock_env::is_interpreter_name(name), is, "{name}");
         }
     }
 
