@@ -420,6 +420,33 @@ mod tests {
         }
     }
 
+    /// An interpreter link resolves into `home` (through a sibling link or not); a link to
+    /// another file, even one beside `home`'s folder, is not the base Python.
+    #[test]
+    fn interpreter_links_resolve_into_home() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(tmp.path()).unwrap();
+        let home = root.join("base/bin");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(home.join("python3.11"), "elf").unwrap();
+        std::os::unix::fs::symlink("python3.11", home.join("python3")).unwrap();
+        std::fs::write(root.join("base/evil"), "elf").unwrap();
+        let bin = root.join("venv/bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        for (name, target, ok) in [
+            ("python", home.join("python3"), true),
+            ("python3", root.join("base/evil"), false),
+        ] {
+            std::os::unix::fs::symlink(&target, bin.join(name)).unwrap();
+            let meta = std::fs::symlink_metadata(bin.join(name)).unwrap();
+            assert_eq!(
+                interpreter(&bin.join(name), &meta, Some(&home)).is_ok(),
+                ok,
+                "{name}"
+            );
+        }
+    }
+
     /// Each shell's form of the path an activation script sets, as venv, uv and virtualenv
     /// write them: this environment's is its own, another's is named.
     #[test]
